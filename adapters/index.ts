@@ -1,0 +1,6 @@
+/** The adapters simgate ships, by provider id. The only place that names them all. */
+import type { ProviderId } from '../schemas/run.js';
+import type { Adapter } from '../src/core/types.js';
+import { pathsim } from './pathsim/index.js';
+
+export const adapters: Partial<Record<ProviderId, Adapter>> = { pathsim };

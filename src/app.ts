@@ -1,0 +1,126 @@
+/**
+ * buildApp(deps) → the one Hono app that Node and Workers serve. Request ids, auth and
+ * scopes, the error envelope on every path (unknown route, wrong method, validation,
+ * vendor failure, anything thrown), Server-Timing on vendor-backed answers.
+ */
+import { OpenAPIHono } from '@hono/zod-openapi';
+import type { Context, MiddlewareHandler } from 'hono';
+import type { Config, Scope } from './config.js';
+import { KeyRing, bearer, type Principal } from './auth.js';
+import { GatewayError, asGatewayError, envelope } from './core/errors.js';
+import { Gateway, type GatewayDeps } from './core/gateway.js';
+import { Timing } from './core/upstream.js';
+import { registerRuns } from './routes/runs.js';
+import { registerProviders } from './routes/providers.js';
+import { registerOps, type OpsDeps } from './routes/ops.js';
+
+export type AppEnv = {
+  Variables: {
+    requestId: string;
+    principal: Principal;
+    timing: Timing;
+    started: number;
+  };
+};
+
+export type App = OpenAPIHono<AppEnv>;
+
+export interface AppDeps extends GatewayDeps, OpsDeps {
+  config: Config;
+}
+
+const REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/;
+
+/** Paths the API serves, with their methods, so a wrong method gets 405 rather than 404. */
+const KNOWN: Array<[RegExp, string[]]> = [
+  [/^\/v1\/runs$/, ['GET']],
+  [/^\/v1\/runs\/[^/]+$/, ['GET']],
+  [/^\/v1\/runs\/[^/]+\/recording$/, ['GET']],
+  [/^\/v1\/providers$/, ['GET']],
+  [/^\/(healthz|readyz|openapi\.json|docs|metrics)$/, ['GET']],
+];
+
+function errorResponse(c: Context<AppEnv>, e: GatewayError): Response {
+  const headers: Record<string, string> = { ...e.headers };
+  if (e.retryAfterS !== undefined) headers['Retry-After'] = String(e.retryAfterS);
+  return c.json(envelope(e, c.get('requestId') ?? 'unknown'), e.status as 400, headers);
+}
+
+export async function buildApp(deps: AppDeps): Promise<{ app: App; gateway: Gateway }> {
+  const keys = await KeyRing.from(deps.config);
+  const gateway = new Gateway(deps);
+  const app: App = new OpenAPIHono<AppEnv>({
+    defaultHook: (result) => {
+      if (!result.success) {
+        const details = result.error.issues.map((i) => ({ path: i.path.map(String).join('.') || '(query)', message: i.message }));
+        throw new GatewayError('invalid_request', details.map((d) => (d.message.includes(d.path) ? d.message : `${d.path}: ${d.message}`)).join('; '), {
+          details,
+          retryable: false,
+        });
+      }
+      return undefined;
+    },
+  });
+
+  app.use('*', async (c, next) => {
+    const given = c.req.header('x-request-id');
+    const id = given && REQUEST_ID.test(given) ? given : crypto.randomUUID();
+    c.set('requestId', id);
+    c.set('started', deps.clock());
+    c.set('timing', new Timing());
+    await next();
+    c.header('X-Request-Id', id);
+  });
+
+  app.onError((err, c) => {
+    const e = asGatewayError(err);
+    if (e.code === 'internal') deps.log.log('error', 'unhandled error', { request_id: c.get('requestId'), error: err instanceof Error ? err.message : String(err) });
+    return errorResponse(c, e);
+  });
+
+  app.notFound((c) => {
+    const path = c.req.path;
+    const known = KNOWN.find(([re]) => re.test(path));
+    if (known && !known[1].includes(c.req.method)) {
+      return errorResponse(
+        c,
+        new GatewayError('invalid_request', `method ${c.req.method} is not allowed on ${path}; allowed: ${known[1].join(', ')}`, {
+          status: 405,
+          retryable: false,
+          headers: { Allow: known[1].join(', ') },
+        }),
+      );
+    }
+    return errorResponse(c, new GatewayError('not_found', `no route ${c.req.method} ${path}`, { retryable: false }));
+  });
+
+  const requireScope =
+    (scope: Scope): MiddlewareHandler<AppEnv> =>
+    async (c, next) => {
+      const token = bearer(c.req.header('authorization'));
+      if (!token) throw new GatewayError('unauthorized', 'missing Authorization: Bearer <gateway key>', { retryable: false, headers: { 'WWW-Authenticate': 'Bearer' } });
+      const p = await keys.verify(token);
+      if (!p) throw new GatewayError('unauthorized', 'unknown gateway key', { retryable: false, headers: { 'WWW-Authenticate': 'Bearer' } });
+      if (!p.scopes.includes(scope)) throw new GatewayError('forbidden', `this key lacks the ${scope} scope`, { retryable: false });
+      c.set('principal', p);
+      await next();
+    };
+
+  /** Server-Timing: the gateway's own time and each provider's upstream time. */
+  const serverTiming: MiddlewareHandler<AppEnv> = async (c, next) => {
+    await next();
+    const parts = [`gateway;dur=${deps.clock() - c.get('started')}`];
+    for (const [p, ms] of c.get('timing').byProvider) parts.push(`${p};dur=${ms}`);
+    c.header('Server-Timing', parts.join(', '));
+  };
+
+  app.use('/v1/runs', requireScope('runs:read'), serverTiming);
+  app.use('/v1/runs/*', requireScope('runs:read'), serverTiming);
+  app.use('/v1/providers', requireScope('runs:read'));
+
+  app.openAPIRegistry.registerComponent('securitySchemes', 'gatewayKey', { type: 'http', scheme: 'bearer', description: 'A gateway key from the config' });
+  registerRuns(app, gateway);
+  registerProviders(app, gateway);
+  registerOps(app, deps);
+  return { app, gateway };
+}

@@ -1,0 +1,218 @@
+/**
+ * The merge: one newest-first list across providers and across the sources (workspaces,
+ * agents, …) within a provider. Each source is read through a SourceReader that turns the
+ * vendor's order into the gateway's total order (started_at desc, id asc), reading ahead
+ * over ties; the merge takes the smallest head until the page is full and records, per
+ * source, the vendor page where the first run not yet returned sits.
+ */
+import type { Run } from '../../schemas/run.js';
+import type { RunFilter } from '../../schemas/query.js';
+import { asGatewayError, type GatewayError } from './errors.js';
+import type { Key, ProviderState, SourceState } from './cursor.js';
+import { fetchPage } from './pager.js';
+import type { Upstream } from './upstream.js';
+import { MapError, type ListSource, type PageToken } from './types.js';
+import type { Logger } from './log.js';
+
+export function keyOf(run: Run): Key {
+  return [Date.parse(run.started_at), run.id];
+}
+
+/** Negative when `a` comes before `b` in the list (newer first, then id ascending). */
+export function cmpKey(a: Key, b: Key): number {
+  if (a[0] !== b[0]) return b[0] - a[0];
+  return a[1] < b[1] ? -1 : a[1] > b[1] ? 1 : 0;
+}
+
+/** Does a run match the filter (applied after mapping, whatever went down to the vendor)? */
+export function matches(run: Run, f: RunFilter): boolean {
+  if (f.provider && !f.provider.includes(run.provider)) return false;
+  if (f.status && !f.status.includes(run.status)) return false;
+  if (f.outcome && !f.outcome.includes(run.outcome)) return false;
+  if (f.channel && !f.channel.includes(run.channel)) return false;
+  if (f.agent_id !== undefined && run.agent.id !== f.agent_id) return false;
+  if (f.group_id !== undefined && run.group_id !== f.group_id) return false;
+  const t = Date.parse(run.started_at);
+  if (f.from !== undefined && t < f.from) return false;
+  if (f.to !== undefined && t >= f.to) return false;
+  if (f.q !== undefined) {
+    const q = f.q.toLowerCase();
+    const hay = [run.agent.name, run.scenario.name, run.target];
+    if (!hay.some((h) => h !== null && h.toLowerCase().includes(q))) return false;
+  }
+  return true;
+}
+
+interface Buffered {
+  run: Run;
+  seq: number;
+  token: PageToken;
+}
+
+export class SourceReader {
+  private buffer: Buffered[] = [];
+  private seq = 0;
+  private next: PageToken | undefined;
+  private watermark = Number.POSITIVE_INFINITY;
+  private readonly seen = new Set<string>();
+  skipped = 0;
+
+  constructor(
+    readonly provider: string,
+    private readonly src: ListSource,
+    private readonly http: Upstream,
+    private readonly filter: RunFilter,
+    /** Runs at or before this key were returned on earlier pages. */
+    private readonly boundary: Key | null,
+    start: SourceState | undefined,
+    private readonly log: Logger,
+  ) {
+    this.next = start?.d ? undefined : (start?.t ?? null);
+  }
+
+  get id(): string {
+    return this.src.id;
+  }
+
+  /** The next run in the gateway's order, or undefined when the source has no more. */
+  async peek(): Promise<Run | undefined> {
+    for (;;) {
+      const best = this.best();
+      if (best && (this.next === undefined || Date.parse(best.run.started_at) > this.watermark)) return best.run;
+      if (this.next === undefined) return undefined;
+      await this.readPage(this.next);
+    }
+  }
+
+  /** Removes the run `peek` returned. */
+  pop(): void {
+    const best = this.best();
+    if (best) this.buffer.splice(this.buffer.indexOf(best), 1);
+  }
+
+  /** Where to resume: the page holding the earliest (vendor order) run not yet returned. */
+  position(): SourceState {
+    if (this.buffer.length) {
+      const first = this.buffer.reduce((a, b) => (a.seq < b.seq ? a : b));
+      return { t: first.token };
+    }
+    return this.next === undefined ? { t: null, d: 1 } : { t: this.next };
+  }
+
+  private best(): Buffered | undefined {
+    let best: Buffered | undefined;
+    for (const b of this.buffer) if (!best || cmpKey(keyOf(b.run), keyOf(best.run)) < 0) best = b;
+    return best;
+  }
+
+  private async readPage(token: PageToken): Promise<void> {
+    const page = await fetchPage(this.http, this.src, token);
+    let fresh = 0;
+    for (const item of page.items) {
+      let runs: Run[];
+      try {
+        runs = this.src.map(item);
+      } catch (e) {
+        this.skipped += 1;
+        this.log.log('warn', 'vendor item skipped: cannot be mapped', {
+          provider: this.provider,
+          source: this.src.id,
+          reason: e instanceof MapError ? e.message : 'mapping failed',
+        });
+        continue;
+      }
+      for (const run of runs) {
+        if (this.seen.has(run.id)) continue;
+        this.seen.add(run.id);
+        fresh += 1;
+        const wm = this.src.watermark ? this.src.watermark(run) : Date.parse(run.started_at);
+        this.watermark = Math.min(this.watermark, wm);
+        if (this.boundary && cmpKey(keyOf(run), this.boundary) <= 0) continue;
+        if (!matches(run, this.filter)) continue;
+        this.buffer.push({ run, seq: this.seq++, token });
+      }
+    }
+    this.next = page.next;
+    if (this.src.pagination.style === 'cursor' && this.src.pagination.inclusive && fresh === 0 && page.items.length > 0) {
+      this.log.log('warn', 'vendor cursor page brought no new run; ending the walk there', { provider: this.provider, source: this.src.id });
+      this.next = undefined;
+    }
+  }
+}
+
+/** A provider's part in one page: its readers, or the error that stopped it. */
+export interface ProviderWalk {
+  provider: string;
+  readers: SourceReader[];
+  error?: GatewayError;
+  /** Incoming cursor state (kept when the provider fails before reading). */
+  incoming: ProviderState | undefined;
+  /** The boundary this provider's readers skip up to. */
+  boundary: Key | null;
+  lagging: boolean;
+  lastEmitted?: Key;
+}
+
+export interface MergeResult {
+  runs: Run[];
+  more: boolean;
+  boundary: Key | null;
+  state: Record<string, ProviderState>;
+}
+
+/** Fills one page of `limit` runs from the walks, newest first. */
+export async function mergePage(walks: ProviderWalk[], limit: number, boundary: Key | null): Promise<MergeResult> {
+  const heads = new Map<SourceReader, Run | undefined>();
+  const fail = (w: ProviderWalk, e: unknown): void => {
+    w.error ??= asGatewayError(e);
+  };
+  const peek = async (w: ProviderWalk, r: SourceReader): Promise<void> => {
+    try {
+      heads.set(r, await r.peek());
+    } catch (e) {
+      fail(w, e);
+    }
+  };
+  await Promise.all(walks.flatMap((w) => (w.error ? [] : w.readers.map((r) => peek(w, r)))));
+
+  const runs: Run[] = [];
+  while (runs.length < limit) {
+    let pick: { w: ProviderWalk; r: SourceReader; run: Run } | undefined;
+    for (const w of walks) {
+      if (w.error) continue;
+      for (const r of w.readers) {
+        const run = heads.get(r);
+        if (run && (!pick || cmpKey(keyOf(run), keyOf(pick.run)) < 0)) pick = { w, r, run };
+      }
+    }
+    if (!pick) break;
+    runs.push(pick.run);
+    pick.w.lastEmitted = keyOf(pick.run);
+    pick.r.pop();
+    await peek(pick.w, pick.r);
+  }
+
+  const last = runs.at(-1);
+  const newBoundary = last ? keyOf(last) : boundary;
+  const state: Record<string, ProviderState> = {};
+  let more = false;
+  for (const w of walks) {
+    const s: Record<string, SourceState> = { ...(w.incoming?.s ?? {}) };
+    for (const r of w.readers) if (heads.has(r) || !w.error) s[r.id] = r.position();
+    const ps: ProviderState = { s };
+    if (w.error) {
+      ps.l = w.lastEmitted ?? w.boundary;
+      more = true;
+    } else {
+      const caughtUp = w.readers.every((r) => {
+        const h = heads.get(r);
+        return !h || !newBoundary || cmpKey(keyOf(h), newBoundary) > 0;
+      });
+      if (w.lagging && !caughtUp) ps.l = w.lastEmitted ?? w.boundary;
+      if (w.readers.some((r) => heads.get(r) !== undefined)) more = true;
+    }
+    state[w.provider] = ps;
+  }
+  return { runs, more, boundary: newBoundary, state };
+}
+

@@ -1,0 +1,50 @@
+/**
+ * The generic pager: fetches one page of any pagination style and says where the next one
+ * starts. A walk ends only on the vendor's own signal (hasMore / hasNext / next / total),
+ * never because a page came back short; a page that makes no progress ends it with a warning.
+ */
+import type { Upstream } from './upstream.js';
+import type { ListSource, PageToken } from './types.js';
+
+export interface Page {
+  token: PageToken;
+  items: unknown[];
+  /** Where the next page starts; undefined when the vendor says there is no more. */
+  next: PageToken | undefined;
+}
+
+export async function fetchPage(http: Upstream, src: ListSource, token: PageToken): Promise<Page> {
+  const p = src.pagination;
+  const query = { ...src.query };
+  let body: unknown;
+  switch (p.style) {
+    case 'offset': {
+      const off = typeof token === 'number' ? token : 0;
+      query[p.limitParam] = String(p.size);
+      query[p.offsetParam] = String(off);
+      body = await http.json(src.path, query);
+      const items = src.items(body);
+      const more = p.hasMore(body) && items.length > 0;
+      return { token, items, next: more ? off + items.length : undefined };
+    }
+    case 'page': {
+      const page = typeof token === 'number' ? token : p.firstPage;
+      query[p.sizeParam] = String(p.size);
+      query[p.pageParam] = String(page);
+      body = await http.json(src.path, query);
+      const items = src.items(body);
+      const more = p.hasMore(body, page) && items.length > 0;
+      return { token, items, next: more ? page + 1 : undefined };
+    }
+    case 'cursor': {
+      query[p.limitParam] = String(p.size);
+      if (typeof token === 'string') query[p.cursorParam] = token;
+      body = await http.json(src.path, query);
+      const items = src.items(body);
+      const next = p.next(body);
+      // a cursor that does not move would loop forever: end the walk there
+      const more = next !== null && next !== token && items.length > 0;
+      return { token, items, next: more ? next : undefined };
+    }
+  }
+}

@@ -1,0 +1,113 @@
+/**
+ * What every adapter provides and what core gives it. Core knows no vendor by name:
+ * it runs these descriptions (pagination as data, mapping as pure functions).
+ */
+import type { ProviderId, Run } from '../../schemas/run.js';
+import type { RunFilter } from '../../schemas/query.js';
+import type { TenantProvider } from '../config.js';
+import type { Upstream } from './upstream.js';
+import type { Logger } from './log.js';
+
+/** Where a page starts: an offset, a page number or a vendor cursor; null = the first page. */
+export type PageToken = string | number | null;
+
+export type Pagination =
+  | {
+      style: 'offset';
+      offsetParam: string;
+      limitParam: string;
+      size: number;
+      /** The vendor's own "there is more" signal. */
+      hasMore: (body: unknown) => boolean;
+    }
+  | {
+      style: 'page';
+      pageParam: string;
+      sizeParam: string;
+      firstPage: number;
+      size: number;
+      hasMore: (body: unknown, page: number) => boolean;
+    }
+  | {
+      style: 'cursor';
+      cursorParam: string;
+      limitParam: string;
+      size: number;
+      /** The next cursor, or null at the end. */
+      next: (body: unknown) => string | null;
+      /** The vendor's cursor includes the items at its own timestamp: pages overlap and need dedupe by id. */
+      inclusive: boolean;
+    };
+
+export interface VendorSpec {
+  name: string;
+  /** Vendor's base URL as its docs name it; undefined where config must give one. */
+  defaultBaseUrl?: string;
+  /** Header that carries the credential and how the value is formed. */
+  auth: { header: string; scheme?: 'Bearer' };
+  /** Published limits (or simgate's defaults where the vendor is silent). */
+  limits: { perMinute: number; concurrency: number };
+  timeoutMs: number;
+  /** Pulls the vendor's error message out of an error body (never echoed with secrets). */
+  errorMessage: (body: unknown) => string | undefined;
+}
+
+/** A mapped run plus what the merge needs to know about it. */
+export interface MappedRun {
+  run: Run;
+}
+
+/** One listing stream of a provider (a workspace, an agent, …), walked by the generic pager. */
+export interface ListSource {
+  /** Stable id within the provider (goes into cursors). */
+  id: string;
+  path: string;
+  query: Record<string, string>;
+  pagination: Pagination;
+  /** The items of a page body. */
+  items: (body: unknown) => unknown[];
+  /** Native item → unified runs (an item may hold several runs); throws MapError when it cannot be mapped. */
+  map: (item: unknown) => Run[];
+  /**
+   * Upper bound (epoch ms, inclusive) on `started_at` of every item that comes after `run` in the vendor's order.
+   * Default: run's own started_at (the vendor sorts exactly by it). A vendor that sorts by a finer clock
+   * than it shows (PathSim: minutes) returns the end of the coarse bucket, so that ties are read ahead.
+   */
+  watermark?: (run: Run) => number;
+}
+
+export interface AdapterContext {
+  provider: ProviderId;
+  tenant: string;
+  cfg: TenantProvider & { baseUrl: string };
+  http: Upstream;
+  log: Logger;
+}
+
+export interface Capabilities {
+  filters_pushed_down: string[];
+  has_transcripts: boolean;
+  has_recordings: boolean;
+  has_scores: boolean;
+  has_groups: boolean;
+}
+
+export interface Adapter {
+  id: ProviderId;
+  spec: VendorSpec;
+  capabilities: Capabilities;
+  /** The listing streams that together hold the tenant's runs for a filter (pushed-down filters in their queries). */
+  sources: (ctx: AdapterContext, filter: RunFilter) => Promise<ListSource[]>;
+  /** One run in full (transcript, evaluations); null when the vendor has no such run. */
+  getRun: (ctx: AdapterContext, nativeKey: string) => Promise<Run | null>;
+  /** Streams the run's recording with the vendor's credentials; null when it has none. */
+  recording?: (ctx: AdapterContext, nativeKey: string, range: string | undefined) => Promise<Response | null>;
+}
+
+/** Thrown by a mapping when a vendor item cannot become a Run (the item is skipped, counted, logged). */
+export class MapError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'MapError';
+  }
+}

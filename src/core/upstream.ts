@@ -1,0 +1,198 @@
+/**
+ * The upstream client: one vendor credential, behind the limiter, with a timeout, retries
+ * with jittered backoff for 5xx / resets / timeouts, waits on 429, and every failure turned
+ * into one typed GatewayError (provider_error / provider_unavailable / provider_timeout).
+ */
+import type { ProviderId } from '../../schemas/run.js';
+import { GatewayError } from './errors.js';
+import type { Limiter, Limits } from './limiter.js';
+import type { Logger } from './log.js';
+import type { VendorSpec } from './types.js';
+
+/** Upstream time per provider for `Server-Timing`. */
+export class Timing {
+  readonly byProvider = new Map<string, number>();
+  add(provider: string, ms: number): void {
+    this.byProvider.set(provider, (this.byProvider.get(provider) ?? 0) + ms);
+  }
+}
+
+export interface UpstreamOptions {
+  provider: ProviderId;
+  spec: VendorSpec;
+  baseUrl: string;
+  apiKey: string;
+  fetch: typeof fetch;
+  limiter: Limiter;
+  /** Limiter key: provider + fingerprint of the credential (one vendor key = one budget). */
+  limiterKey: string;
+  limits: Limits;
+  timeoutMs: number;
+  retries: number;
+  timing: Timing;
+  log: Logger;
+  clock?: () => number;
+  /** Longest single wait on a vendor's 429 before giving up (ms). */
+  maxRateWaitMs?: number;
+  sleep?: (ms: number) => Promise<void>;
+}
+
+const defaultSleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
+
+export class Upstream {
+  private readonly clock: () => number;
+  private readonly sleep: (ms: number) => Promise<void>;
+
+  constructor(private readonly o: UpstreamOptions) {
+    this.clock = o.clock ?? Date.now;
+    this.sleep = o.sleep ?? defaultSleep;
+  }
+
+  get provider(): ProviderId {
+    return this.o.provider;
+  }
+
+  /** Absolute URL for a path under the base URL (or an absolute vendor URL), with a query. */
+  url(pathOrUrl: string, query: Record<string, string> = {}): string {
+    const u = new URL(/^https?:\/\//.test(pathOrUrl) ? pathOrUrl : this.o.baseUrl + pathOrUrl);
+    for (const [k, v] of Object.entries(query)) u.searchParams.set(k, v);
+    return u.toString();
+  }
+
+  private authHeaders(): Record<string, string> {
+    const { header, scheme } = this.o.spec.auth;
+    return { [header]: scheme ? `${scheme} ${this.o.apiKey}` : this.o.apiKey };
+  }
+
+  /** Removes the credential from any text that came back from the vendor. */
+  private scrub(text: string): string {
+    return this.o.apiKey ? text.split(this.o.apiKey).join('[redacted]') : text;
+  }
+
+  private fail(code: 'provider_error' | 'provider_unavailable' | 'provider_timeout', message: string, retryAfterS?: number): GatewayError {
+    return new GatewayError(code, `${this.o.spec.name}: ${this.scrub(message)}`, {
+      provider: this.o.provider,
+      ...(retryAfterS !== undefined ? { retryAfterS } : {}),
+    });
+  }
+
+  /** Retry-After (seconds or HTTP date) or X-RateLimit-Reset (epoch seconds) as a wait in ms. */
+  private rateWait(res: Response): number {
+    const ra = res.headers.get('retry-after');
+    if (ra) {
+      const s = Number(ra);
+      if (Number.isFinite(s)) return Math.max(0, s * 1000);
+      const d = Date.parse(ra);
+      if (!Number.isNaN(d)) return Math.max(0, d - this.clock());
+    }
+    const reset = Number(res.headers.get('x-ratelimit-reset'));
+    if (reset > 0) {
+      const ms = reset > 1e12 ? reset : reset * 1000;
+      return Math.max(0, ms - this.clock());
+    }
+    return 1000;
+  }
+
+  /**
+   * Sends a GET and returns the response once it is 2xx (or one of the `pass` statuses), else throws.
+   * The body is not read here, so that recordings can stream.
+   */
+  async request(pathOrUrl: string, query: Record<string, string> = {}, o: { headers?: Record<string, string>; pass?: number[] } = {}): Promise<Response> {
+    const url = this.url(pathOrUrl, query);
+    const maxRateWait = this.o.maxRateWaitMs ?? 65_000;
+    let attempt = 0;
+    let rateWaits = 0;
+    for (;;) {
+      const started = this.clock();
+      let res: Response;
+      try {
+        res = await this.o.limiter.schedule(this.o.limiterKey, this.o.limits, () => this.fetchOnce(url, o.headers ?? {}));
+      } catch (e) {
+        const timedOut = e instanceof Error && (e.name === 'TimeoutError' || e.name === 'AbortError');
+        this.o.timing.add(this.o.provider, this.clock() - started);
+        this.o.log.log('warn', 'upstream failed', { provider: this.o.provider, path: new URL(url).pathname, error: timedOut ? 'timeout' : 'network', attempt });
+        if (attempt < this.o.retries) {
+          await this.backoff(attempt++);
+          continue;
+        }
+        throw timedOut
+          ? this.fail('provider_timeout', `no answer within ${this.o.timeoutMs} ms`)
+          : this.fail('provider_unavailable', 'connection failed');
+      }
+      this.o.timing.add(this.o.provider, this.clock() - started);
+      if (res.ok || o.pass?.includes(res.status)) return res;
+      const body = await readError(res);
+      const vendorMsg = this.o.spec.errorMessage(body) ?? `HTTP ${res.status}`;
+      this.o.log.log('warn', 'upstream error status', { provider: this.o.provider, path: new URL(url).pathname, status: res.status, attempt });
+      if (res.status === 429) {
+        const wait = this.rateWait(res);
+        if (wait <= maxRateWait && rateWaits < 5) {
+          rateWaits += 1;
+          this.o.limiter.pause(this.o.limiterKey, this.clock() + wait);
+          continue;
+        }
+        throw this.fail('provider_unavailable', `rate limited by the vendor (${vendorMsg})`, Math.ceil(wait / 1000));
+      }
+      if (res.status >= 500) {
+        if (attempt < this.o.retries) {
+          await this.backoff(attempt++);
+          continue;
+        }
+        throw this.fail(res.status === 503 ? 'provider_unavailable' : 'provider_error', `vendor answered ${res.status}: ${vendorMsg}`);
+      }
+      if (res.status === 401 || res.status === 403) {
+        throw this.fail('provider_error', `vendor rejected the configured credential (${res.status})`);
+      }
+      throw this.fail('provider_error', `vendor answered ${res.status}: ${vendorMsg}`);
+    }
+  }
+
+  /** GET a JSON body; null on 404 when `allow404`. Malformed JSON is a provider error. */
+  async json(pathOrUrl: string, query: Record<string, string> = {}, o: { allow404?: boolean } = {}): Promise<unknown> {
+    const res = await this.request(pathOrUrl, query, o.allow404 ? { pass: [404] } : {});
+    if (res.status === 404) {
+      await res.body?.cancel();
+      return null;
+    }
+    const text = await res.text().catch(() => {
+      throw this.fail('provider_unavailable', 'connection dropped while reading the answer');
+    });
+    try {
+      return JSON.parse(text) as unknown;
+    } catch {
+      throw this.fail('provider_error', 'vendor sent a body that is not valid JSON');
+    }
+  }
+
+  private async fetchOnce(url: string, headers: Record<string, string>): Promise<Response> {
+    const ctrl = new AbortController();
+    const timer = setTimeout(() => ctrl.abort(new DOMException('timeout', 'TimeoutError')), this.o.timeoutMs);
+    try {
+      const res = await this.o.fetch(url, { headers: { accept: 'application/json', ...headers, ...this.authHeaders() }, signal: ctrl.signal });
+      return res;
+    } catch (e) {
+      if (ctrl.signal.aborted) throw new DOMException('timeout', 'TimeoutError');
+      throw e;
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+
+  private async backoff(attempt: number): Promise<void> {
+    const base = 100 * 2 ** attempt;
+    await this.sleep(base / 2 + Math.random() * base);
+  }
+}
+
+async function readError(res: Response): Promise<unknown> {
+  try {
+    const text = await res.text();
+    try {
+      return JSON.parse(text) as unknown;
+    } catch {
+      return text.slice(0, 200);
+    }
+  } catch {
+    return undefined;
+  }
+}

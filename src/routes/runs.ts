@@ -1,0 +1,105 @@
+/** GET /v1/runs, /v1/runs/{id}, /v1/runs/{id}/recording. */
+import { createRoute, z } from '@hono/zod-openapi';
+import type { App } from '../app.js';
+import type { Gateway } from '../core/gateway.js';
+import { ErrorEnvelope, Run, RunList } from '../../schemas/run.js';
+import { INCLUDES, RunsQuery, filterOf } from '../../schemas/query.js';
+
+export const errorResponses = (...codes: number[]) =>
+  Object.fromEntries(
+    codes.map((c) => [c, { description: ERROR_TEXT[c] ?? 'Error', content: { 'application/json': { schema: ErrorEnvelope } } }]),
+  );
+
+const ERROR_TEXT: Record<number, string> = {
+  400: '`invalid_request` (details name the parameter) or `invalid_cursor`',
+  401: '`unauthorized`: missing or unknown gateway key',
+  403: '`forbidden`: the key lacks the scope',
+  404: '`not_found`: malformed id, unknown provider, another tenant\'s run, or no such run',
+  405: 'Method not allowed (`invalid_request`, with `Allow`)',
+  429: '`rate_limited`, with Retry-After',
+  502: '`provider_error`: every requested provider failed',
+  503: '`provider_unavailable`',
+  504: '`provider_timeout`',
+};
+
+const IdParam = z.object({
+  id: z.string().openapi({ param: { name: 'id', in: 'path' }, example: 'pathsim:68963b44e7b3ba1e58b7c60a' }),
+});
+
+const OneQuery = z.object({
+  include: z
+    .string()
+    .optional()
+    .transform((s, ctx) => {
+      const parts = (s ?? '').split(',').map((p) => p.trim()).filter(Boolean);
+      const bad = parts.filter((p) => !(INCLUDES as readonly string[]).includes(p));
+      if (bad.length) {
+        ctx.addIssue({ code: 'custom', message: `unknown include ${bad.join(', ')}; allowed: ${INCLUDES.join(', ')}` });
+        return z.NEVER;
+      }
+      return parts as (typeof INCLUDES)[number][];
+    })
+    .openapi({ type: 'string', description: '`raw` adds the vendor payload' }),
+});
+
+const listRoute = createRoute({
+  method: 'get',
+  path: '/v1/runs',
+  summary: 'Runs of all the tenant\'s providers, merged, newest started_at first',
+  description:
+    'Following `next_cursor` until it is null returns every matching run exactly once, across ties of `started_at` and while vendors add runs at the head. ' +
+    'A cursor only continues the query (filters) and tenant that made it. When some providers fail, the page holds the others\' runs, `partial` is true and ' +
+    'the failed provider carries its error; its runs catch up on later pages. Only when every requested provider fails is the answer an error.',
+  security: [{ gatewayKey: [] }],
+  request: { query: RunsQuery },
+  responses: {
+    200: { description: 'A page of runs', content: { 'application/json': { schema: RunList } } },
+    ...errorResponses(400, 401, 403, 429, 502, 503, 504),
+  },
+});
+
+const oneRoute = createRoute({
+  method: 'get',
+  path: '/v1/runs/{id}',
+  summary: 'One run in full (transcript and evaluations included)',
+  security: [{ gatewayKey: [] }],
+  request: { params: IdParam, query: OneQuery },
+  responses: {
+    200: { description: 'The run', content: { 'application/json': { schema: z.object({ data: Run }) } } },
+    ...errorResponses(400, 401, 403, 404, 502, 503, 504),
+  },
+});
+
+const recordingRoute = createRoute({
+  method: 'get',
+  path: '/v1/runs/{id}/recording',
+  summary: "The run's recording, streamed from the vendor with the vendor's credentials",
+  description: 'Content type passed on; `Range` honoured where the vendor honours it (206 with Content-Range).',
+  security: [{ gatewayKey: [] }],
+  request: { params: IdParam },
+  responses: {
+    200: { description: 'The recording', content: { 'audio/wav': { schema: z.any() }, 'video/mp4': { schema: z.any() } } },
+    206: { description: 'Part of the recording (Range)' },
+    ...errorResponses(401, 403, 404, 502, 503, 504),
+  },
+});
+
+export function registerRuns(app: App, gateway: Gateway): void {
+  app.openapi(listRoute, async (c) => {
+    const q = c.req.valid('query');
+    const page = await gateway.listRuns(c.get('principal').tenant, filterOf(q), { limit: q.limit, cursor: q.cursor, include: q.include ?? [] }, c.get('timing'));
+    return c.json(page, 200);
+  });
+
+  app.openapi(oneRoute, async (c) => {
+    const { id } = c.req.valid('param');
+    const run = await gateway.getRun(c.get('principal').tenant, id, c.req.valid('query').include ?? [], c.get('timing'));
+    return c.json({ data: run }, 200);
+  });
+
+  app.openapi(recordingRoute, async (c) => {
+    const { id } = c.req.valid('param');
+    const res = await gateway.recording(c.get('principal').tenant, id, c.req.header('range'), c.get('timing'));
+    return res as never;
+  });
+}

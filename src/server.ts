@@ -1,0 +1,109 @@
+/**
+ * Node-only pieces: serving the app with @hono/node-server, docs assets from swagger-ui-dist,
+ * demo mode (the built-in simulators on loopback + a demo tenant), graceful shutdown.
+ */
+import { serve, type ServerType } from '@hono/node-server';
+import { readFile } from 'node:fs/promises';
+import { createRequire } from 'node:module';
+import path from 'node:path';
+import type { AddressInfo } from 'node:net';
+import { adapters } from '../adapters/index.js';
+import { startPathsimSimulator } from '../adapters/pathsim/simulator.js';
+import { buildApp } from './app.js';
+import type { Config } from './config.js';
+import { sha256Hex } from './core/crypto.js';
+import type { Gateway } from './core/gateway.js';
+import { LocalLimiter } from './core/limiter.js';
+import { jsonLogger, type Logger } from './core/log.js';
+
+const TYPES: Record<string, string> = { '.css': 'text/css; charset=utf-8', '.js': 'text/javascript; charset=utf-8', '.png': 'image/png' };
+
+/** Serves a swagger-ui-dist file from node_modules: the docs page needs no internet. */
+export async function docsAsset(name: string): Promise<Response | null> {
+  const dir = path.dirname(createRequire(import.meta.url).resolve('swagger-ui-dist/package.json'));
+  try {
+    const bytes = await readFile(path.join(dir, path.basename(name)));
+    return new Response(bytes, {
+      headers: { 'Content-Type': TYPES[path.extname(name)] ?? 'application/octet-stream', 'Cache-Control': 'public, max-age=86400' },
+    });
+  } catch {
+    return null;
+  }
+}
+
+export interface RunningGateway {
+  url: string;
+  gateway: Gateway;
+  server: ServerType;
+  /** Stops accepting, lets in-flight requests finish (up to `graceMs`), then closes. */
+  close(graceMs?: number): Promise<void>;
+}
+
+export interface StartOptions {
+  config: Config;
+  port?: number;
+  host?: string;
+  log?: Logger;
+  fetch?: typeof fetch;
+}
+
+export async function startGateway(o: StartOptions): Promise<RunningGateway> {
+  const log = o.log ?? jsonLogger();
+  const { app, gateway } = await buildApp({
+    config: o.config,
+    adapters,
+    fetch: o.fetch ?? fetch,
+    limiter: new LocalLimiter(),
+    log,
+    clock: Date.now,
+    cursorSecret: o.config.cursorSecret ?? (await sha256Hex(JSON.stringify(o.config))),
+    docsAsset,
+    readiness: async () => ({}),
+  });
+  const host = o.host ?? '127.0.0.1';
+  const server = await new Promise<ServerType>((resolve, reject) => {
+    const s = serve({ fetch: app.fetch, port: o.port ?? 0, hostname: host }, () => resolve(s));
+    s.once('error', reject);
+  });
+  const addr = server.address() as AddressInfo;
+  const url = `http://${host.includes(':') ? `[${host}]` : host}:${addr.port}`;
+  return {
+    url,
+    gateway,
+    server,
+    close: (graceMs = 10_000) =>
+      new Promise<void>((resolve) => {
+        const http = server as import('node:http').Server;
+        const timer = setTimeout(() => http.closeAllConnections?.(), graceMs);
+        http.close(() => {
+          clearTimeout(timer);
+          resolve();
+        });
+        http.closeIdleConnections?.();
+      }),
+  };
+}
+
+export interface Demo {
+  config: Config;
+  close(): Promise<void>;
+}
+
+/** Starts the built-in vendor simulators on loopback and a config with the demo tenant (key `demo`). */
+export async function startDemo(): Promise<Demo> {
+  const pathsim = await startPathsimSimulator({});
+  const config: Config = {
+    tenants: {
+      demo: {
+        keys: [{ key: 'demo', scopes: ['runs:read', 'reports:read'] }],
+        providers: { pathsim: { apiKey: pathsim.apiKey, baseUrl: pathsim.baseUrl } },
+      },
+    },
+  };
+  return {
+    config,
+    close: async () => {
+      await pathsim.close();
+    },
+  };
+}

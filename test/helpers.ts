@@ -1,0 +1,57 @@
+/** Test helpers: a gateway over real HTTP on loopback in front of real simulators. */
+import type { Config } from '../src/config.js';
+import { startGateway, type RunningGateway } from '../src/server.js';
+import { silentLogger } from '../src/core/log.js';
+import { RunList, type Run } from '../schemas/run.js';
+
+export interface Client {
+  url: string;
+  get(path: string, key?: string | null, headers?: Record<string, string>): Promise<Response>;
+  json<T = unknown>(path: string, key?: string | null): Promise<{ status: number; body: T; res: Response }>;
+}
+
+export function client(url: string, defaultKey: string): Client {
+  const get = (path: string, key: string | null = defaultKey, headers: Record<string, string> = {}): Promise<Response> =>
+    fetch(url + path, { headers: { ...(key ? { authorization: `Bearer ${key}` } : {}), ...headers } });
+  return {
+    url,
+    get,
+    async json<T>(path: string, key: string | null = defaultKey) {
+      const res = await get(path, key);
+      return { status: res.status, body: (await res.json()) as T, res };
+    },
+  };
+}
+
+export async function gatewayFor(config: Config): Promise<RunningGateway> {
+  return startGateway({ config, port: 0, log: silentLogger });
+}
+
+/** Follows next_cursor to the end; every page is validated against the RunList schema. */
+export async function walk(c: Client, query: string, o: { between?: (page: number) => void | Promise<void>; maxPages?: number } = {}): Promise<{ runs: Run[]; pages: number }> {
+  const runs: Run[] = [];
+  let cursor: string | null = null;
+  let pages = 0;
+  do {
+    const sep = query ? '&' : '';
+    const r = await c.json<RunList>(`/v1/runs?${query}${cursor ? `${sep}cursor=${encodeURIComponent(cursor)}` : ''}`);
+    if (r.status !== 200) throw new Error(`page ${pages}: ${r.status} ${JSON.stringify(r.body)}`);
+    const page = RunList.parse(r.body);
+    runs.push(...page.data);
+    cursor = page.next_cursor;
+    pages += 1;
+    if (pages > (o.maxPages ?? 1000)) throw new Error('walk did not end');
+    await o.between?.(pages);
+  } while (cursor);
+  return { runs, pages };
+}
+
+/** Newest first, then id ascending: the gateway's documented order. */
+export function isNewestFirst(runs: Run[]): boolean {
+  for (let i = 1; i < runs.length; i++) {
+    const a = Date.parse(runs[i - 1]!.started_at);
+    const b = Date.parse(runs[i]!.started_at);
+    if (a < b || (a === b && runs[i - 1]!.id >= runs[i]!.id)) return false;
+  }
+  return true;
+}
