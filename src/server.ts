@@ -45,13 +45,15 @@ export interface StartOptions {
   host?: string;
   log?: Logger;
   fetch?: typeof fetch;
+  /** The adapters to serve (default: every adapter simgate ships). */
+  adapters?: typeof adapters;
 }
 
 export async function startGateway(o: StartOptions): Promise<RunningGateway> {
   const log = o.log ?? jsonLogger();
   const { app, gateway } = await buildApp({
     config: o.config,
-    adapters,
+    adapters: o.adapters ?? adapters,
     fetch: o.fetch ?? fetch,
     limiter: new LocalLimiter(),
     log,

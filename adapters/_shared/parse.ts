@@ -71,3 +71,36 @@ export function role(table: Record<string, Role>, v: unknown): Role {
 export function asRecord(v: unknown): Record<string, unknown> {
   return v && typeof v === 'object' && !Array.isArray(v) ? (v as Record<string, unknown>) : {};
 }
+
+/**
+ * Folds native ids into the path-safe part of a run id (`[A-Za-z0-9._~:-]`): each part is escaped
+ * (any other character becomes `~XX`, its UTF-8 bytes in hex) and parts are joined with `:`.
+ */
+export function encodeKey(parts: string[]): string {
+  return parts
+    .map((p) => Array.from(new TextEncoder().encode(p), (b) => (/[A-Za-z0-9.-]/.test(String.fromCharCode(b)) ? String.fromCharCode(b) : `~${b.toString(16).toUpperCase().padStart(2, '0')}`)).join(''))
+    .join(':');
+}
+
+/** The inverse of encodeKey; null when the text is not an encoded key of `n` parts. */
+export function decodeKey(key: string, n: number): string[] | null {
+  const parts = key.split(':');
+  if (parts.length !== n) return null;
+  const out: string[] = [];
+  for (const p of parts) {
+    if (!/^(?:[A-Za-z0-9.-]|~[0-9A-F]{2})+$/.test(p)) return null;
+    const bytes: number[] = [];
+    for (let i = 0; i < p.length; i++) {
+      if (p[i] === '~') {
+        bytes.push(parseInt(p.slice(i + 1, i + 3), 16));
+        i += 2;
+      } else bytes.push(p.charCodeAt(i));
+    }
+    try {
+      out.push(new TextDecoder('utf-8', { fatal: true }).decode(new Uint8Array(bytes)));
+    } catch {
+      return null;
+    }
+  }
+  return out;
+}

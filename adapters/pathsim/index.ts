@@ -6,7 +6,7 @@ import { z } from 'zod';
 import type { RunFilter } from '../../schemas/query.js';
 import { GatewayError } from '../../src/core/errors.js';
 import type { Adapter, AdapterContext, ListSource, VendorSpec } from '../../src/core/types.js';
-import { asRecord, str } from '../_shared/parse.js';
+import { asRecord, decodeKey, str } from '../_shared/parse.js';
 import { mapDetail, mapRow } from './map.js';
 
 export const spec: VendorSpec = {
@@ -75,7 +75,8 @@ async function sources(ctx: AdapterContext, f: RunFilter): Promise<ListSource[]>
   );
 }
 
-const SESSION_ID = /^[A-Za-z0-9._~-]{1,128}$/;
+/** The session id inside a run id's native key, or null. */
+const sessionId = (key: string): string | null => decodeKey(key, 1)?.[0] ?? null;
 
 export const pathsim: Adapter = {
   id: 'pathsim',
@@ -88,14 +89,16 @@ export const pathsim: Adapter = {
     has_groups: false,
   },
   sources,
-  async getRun(ctx, native) {
-    if (!SESSION_ID.test(native)) return null;
+  async getRun(ctx, key) {
+    const native = sessionId(key);
+    if (!native) return null;
     const body = await ctx.http.json(`/sessions/${encodeURIComponent(native)}`, {}, { allow404: true });
     if (body === null) return null;
     return mapDetail(envelope(Detail, body, 'session').data);
   },
-  async recording(ctx, native, range) {
-    if (!SESSION_ID.test(native)) return null;
+  async recording(ctx, key, range) {
+    const native = sessionId(key);
+    if (!native) return null;
     const res = await ctx.http.request(`/sessions/${encodeURIComponent(native)}/recording`, { download: 'true' }, {
       pass: [404, 416],
       headers: range ? { range } : {},

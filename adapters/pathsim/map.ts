@@ -5,7 +5,7 @@
  */
 import type { Channel, Evaluation, Role, Run, Source, Status, Turn } from '../../schemas/run.js';
 import { MapError } from '../../src/core/types.js';
-import { asRecord, bool, iso, lookup, num, role, str, unitDurationMs } from '../_shared/parse.js';
+import { asRecord, bool, encodeKey, iso, lookup, num, role, str, unitDurationMs } from '../_shared/parse.js';
 
 export const TEST_TYPE: Record<string, Channel> = { Voice: 'voice', Web: 'web' };
 export const SOURCE: Record<string, Source> = { Campaign: 'campaign', 'Ad-hoc': 'ad_hoc' };
@@ -66,13 +66,13 @@ export function startOf(row: Record<string, unknown>): { ms: number; precision: 
 export function mapRow(item: unknown): Run {
   const row = asRecord(item);
   const id = str(row['_id']);
-  if (!id || !/^[A-Za-z0-9._~-]+$/.test(id)) throw new MapError('_id missing or not URL-safe');
+  if (!id) throw new MapError('_id missing');
   const start = startOf(row);
   const connected = str(row['Connected']) ?? '';
   const objective = str(row['Objective']) ?? '';
   const { status, outcome } = statusOf(connected, objective);
   return {
-    id: `pathsim:${id}`,
+    id: `pathsim:${encodeKey([id])}`,
     provider: 'pathsim',
     native_id: id,
     group_id: null,

@@ -182,7 +182,7 @@ export class Gateway {
         try {
           let ctx = ctxs.get(r.provider);
           if (!ctx) ctxs.set(r.provider, (ctx = this.context(tenant, r.provider, timing)));
-          const full = await this.adapter(r.provider).getRun(await ctx, r.native_id);
+          const full = await this.adapter(r.provider).getRun(await ctx, r.id.slice(r.provider.length + 1));
           if (full) out[i] = { ...r, transcript: full.transcript ?? [], evaluations: full.evaluations ?? [] };
         } catch (e) {
           const err = e instanceof GatewayError ? e : new GatewayError('provider_error', `${r.provider}: detail failed`);

@@ -108,10 +108,10 @@ export class SourceReader {
   private async readPage(token: PageToken): Promise<void> {
     const page = await fetchPage(this.http, this.src, token);
     let fresh = 0;
+    let mapped: Run[] = [];
     for (const item of page.items) {
-      let runs: Run[];
       try {
-        runs = this.src.map(item);
+        mapped.push(...this.src.map(item));
       } catch (e) {
         this.skipped += 1;
         this.log.log('warn', 'vendor item skipped: cannot be mapped', {
@@ -119,18 +119,18 @@ export class SourceReader {
           source: this.src.id,
           reason: e instanceof MapError ? e.message : 'mapping failed',
         });
-        continue;
       }
-      for (const run of runs) {
-        if (this.seen.has(run.id)) continue;
-        this.seen.add(run.id);
-        fresh += 1;
-        const wm = this.src.watermark ? this.src.watermark(run) : Date.parse(run.started_at);
-        this.watermark = Math.min(this.watermark, wm);
-        if (this.boundary && cmpKey(keyOf(run), this.boundary) <= 0) continue;
-        if (!matches(run, this.filter)) continue;
-        this.buffer.push({ run, seq: this.seq++, token });
-      }
+    }
+    if (this.src.join) mapped = await this.src.join(mapped);
+    for (const run of mapped) {
+      if (this.seen.has(run.id)) continue;
+      this.seen.add(run.id);
+      fresh += 1;
+      const wm = this.src.watermark ? this.src.watermark(run) : Date.parse(run.started_at);
+      this.watermark = Math.min(this.watermark, wm);
+      if (this.boundary && cmpKey(keyOf(run), this.boundary) <= 0) continue;
+      if (!matches(run, this.filter)) continue;
+      this.buffer.push({ run, seq: this.seq++, token });
     }
     this.next = page.next;
     if (this.src.pagination.style === 'cursor' && this.src.pagination.inclusive && fresh === 0 && page.items.length > 0) {

@@ -69,6 +69,11 @@ export interface ListSource {
   /** Native item → unified runs (an item may hold several runs); throws MapError when it cannot be mapped. */
   map: (item: unknown) => Run[];
   /**
+   * Optional per-page join (Sales Lab's scorecards): completes the mapped runs of one page with what
+   * another endpoint holds. Called before filtering; it may not drop or reorder runs.
+   */
+  join?: (runs: Run[]) => Promise<Run[]>;
+  /**
    * Upper bound (epoch ms, inclusive) on `started_at` of every item that comes after `run` in the vendor's order.
    * Default: run's own started_at (the vendor sorts exactly by it). A vendor that sorts by a finer clock
    * than it shows (PathSim: minutes) returns the end of the coarse bucket, so that ties are read ahead.
