@@ -134,6 +134,37 @@ export const RunList = z
   .openapi('RunList');
 export type RunList = z.infer<typeof RunList>;
 
+export const Group = z
+  .object({
+    id: z.string().regex(/^[A-Za-z0-9._~:-]+$/).openapi({ example: 'cekura:4012' }),
+    provider: ProviderId,
+    native_id: z.string(),
+    name: z.string().nullable(),
+    started_at: z.string(),
+    status: z.enum(STATUSES),
+    counts: z.object({
+      total: z.number().int(),
+      passed: z.number().int(),
+      failed: z.number().int(),
+      errored: z.number().int(),
+      pending: z.number().int(),
+    }),
+    pass_rate: z.number().min(0).max(1).nullable().openapi({ description: 'passed / (passed + failed); null when that is 0' }),
+    raw: z.record(z.string(), z.unknown()).optional(),
+  })
+  .openapi('Group');
+export type Group = z.infer<typeof Group>;
+
+export const GroupList = z
+  .object({
+    data: z.array(Group),
+    next_cursor: z.string().nullable(),
+    partial: z.boolean(),
+    providers: z.record(z.string(), ProviderStatus),
+  })
+  .openapi('GroupList');
+export type GroupList = z.infer<typeof GroupList>;
+
 export const ProviderInfo = z
   .object({
     id: ProviderId,

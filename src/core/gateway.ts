@@ -2,7 +2,7 @@
  * The query planner and the per-request work behind the routes: which providers a tenant
  * has, an upstream client per provider credential, the merged runs walk, one run, a recording.
  */
-import type { ProviderId, ProviderStatus, Run } from '../../schemas/run.js';
+import type { Group, ProviderId, ProviderStatus, Run } from '../../schemas/run.js';
 import type { Include, RunFilter } from '../../schemas/query.js';
 import type { Config, TenantProvider } from '../config.js';
 import { CursorCodec, queryHash, type CursorState, type Key } from './cursor.js';
@@ -10,9 +10,9 @@ import { GatewayError, worstProviderError } from './errors.js';
 import { sha256Hex } from './crypto.js';
 import type { Limiter } from './limiter.js';
 import type { Logger } from './log.js';
-import { mergePage, SourceReader, type ProviderWalk } from './merge.js';
+import { matches, matchesGroup, mergePage, SourceReader, type ProviderWalk } from './merge.js';
 import { Timing, Upstream } from './upstream.js';
-import type { Adapter, AdapterContext } from './types.js';
+import type { Adapter, AdapterContext, Listable, ListSource } from './types.js';
 
 export interface GatewayDeps {
   config: Config;
@@ -30,8 +30,8 @@ export interface ProviderHealth {
   consecutiveFailures: number;
 }
 
-export interface RunsPage {
-  data: Run[];
+export interface ListPage<T> {
+  data: T[];
   next_cursor: string | null;
   partial: boolean;
   providers: Record<string, ProviderStatus>;
@@ -115,24 +115,46 @@ export class Gateway {
   }
 
   /** One page of the merged runs list. */
-  async listRuns(tenant: string, filter: RunFilter, o: { limit: number; cursor?: string | undefined; include: Include[] }, timing: Timing): Promise<RunsPage> {
-    const q = await queryHash(tenant, filter);
+  async listRuns(tenant: string, filter: RunFilter, o: { limit: number; cursor?: string | undefined; include: Include[] }, timing: Timing): Promise<ListPage<Run>> {
+    const page = await this.list<Run>(tenant, filter, o, timing, 'runs', (p) => this.adapter(p).sources, (r) => matches(r, filter));
+    let runs = page.data;
+    if (o.include.includes('transcript') || o.include.includes('evaluations')) runs = await this.enrich(tenant, runs, timing, page.providers);
+    return { ...page, data: runs.map((r) => shape(r, o.include)), partial: page.partial || Object.values(page.providers).some((s) => s.status === 'error') };
+  }
+
+  /** One page of the merged groups list (providers without groups are left out). */
+  async listGroups(tenant: string, filter: RunFilter, o: { limit: number; cursor?: string | undefined }, timing: Timing): Promise<ListPage<Group>> {
+    const page = await this.list<Group>(tenant, filter, o, timing, 'groups', (p) => this.adapter(p).groups?.sources, (g) => matchesGroup(g, filter));
+    return { ...page, data: page.data.map(({ raw: _raw, ...g }) => g) };
+  }
+
+  /** The merged walk shared by runs and groups: plan the providers, read their sources, merge one page. */
+  private async list<T extends Listable>(
+    tenant: string,
+    filter: RunFilter,
+    o: { limit: number; cursor?: string | undefined },
+    timing: Timing,
+    kind: string,
+    sourcesOf: (p: ProviderId) => ((ctx: AdapterContext, f: RunFilter) => Promise<ListSource<T>[]>) | undefined,
+    match: (item: T) => boolean,
+  ): Promise<ListPage<T>> {
+    const q = await queryHash(tenant, { kind, ...filter });
     const incoming: CursorState | null = o.cursor ? await this.codec.decode(o.cursor, q) : null;
     const boundary: Key | null = incoming?.b ?? null;
-    const wanted = this.providersOf(tenant).filter((p) => !filter.provider || filter.provider.includes(p));
+    const wanted = this.providersOf(tenant).filter((p) => (!filter.provider || filter.provider.includes(p)) && sourcesOf(p));
 
-    const walks: ProviderWalk[] = await Promise.all(
-      wanted.map(async (p): Promise<ProviderWalk> => {
+    const walks: ProviderWalk<T>[] = await Promise.all(
+      wanted.map(async (p): Promise<ProviderWalk<T>> => {
         const ps = incoming?.p[p];
         const lagging = ps !== undefined && ps.l !== undefined;
         const pb = lagging ? (ps.l ?? null) : boundary;
-        const walk: ProviderWalk = { provider: p, readers: [], incoming: ps, boundary: pb, lagging };
+        const walk: ProviderWalk<T> = { provider: p, readers: [], incoming: ps, boundary: pb, lagging };
         // a provider the cursor already found exhausted is not asked again
         if (ps && !lagging && Object.keys(ps.s).length > 0 && Object.values(ps.s).every((s) => s.d)) return walk;
         try {
           const ctx = await this.context(tenant, p, timing);
-          const sources = await this.adapter(p).sources(ctx, filter);
-          walk.readers = sources.map((src) => new SourceReader(p, src, ctx.http, filter, pb, ps?.s[src.id], ctx.log));
+          const sources = await sourcesOf(p)!(ctx, filter);
+          walk.readers = sources.map((src) => new SourceReader<T>(p, src, ctx.http, match, pb, ps?.s[src.id], ctx.log));
         } catch (e) {
           walk.error = e instanceof GatewayError ? e : new GatewayError('provider_error', `${p}: failed`, { provider: p });
         }
@@ -158,16 +180,8 @@ export class Gateway {
         ...(worst.retryAfterS !== undefined ? { retryAfterS: worst.retryAfterS } : {}),
       });
     }
-
-    let runs = merged.runs;
-    if (o.include.includes('transcript') || o.include.includes('evaluations')) runs = await this.enrich(tenant, runs, timing, providers);
     const next = merged.more ? await this.codec.encode({ v: 1, q, b: merged.boundary, p: merged.state }) : null;
-    return {
-      data: runs.map((r) => shape(r, o.include)),
-      next_cursor: next,
-      partial: failed.length > 0 || Object.values(providers).some((s) => s.status === 'error'),
-      providers,
-    };
+    return { data: merged.runs, next_cursor: next, partial: failed.length > 0, providers };
   }
 
   /** Fetches each run in full where the list did not carry transcript / evaluations. */

@@ -5,23 +5,35 @@
  * over ties; the merge takes the smallest head until the page is full and records, per
  * source, the vendor page where the first run not yet returned sits.
  */
-import type { Run } from '../../schemas/run.js';
+import type { Group, Run } from '../../schemas/run.js';
 import type { RunFilter } from '../../schemas/query.js';
 import { asGatewayError, type GatewayError } from './errors.js';
 import type { Key, ProviderState, SourceState } from './cursor.js';
 import { fetchPage } from './pager.js';
 import type { Upstream } from './upstream.js';
-import { MapError, type ListSource, type PageToken } from './types.js';
+import { MapError, type Listable, type ListSource, type PageToken } from './types.js';
 import type { Logger } from './log.js';
 
-export function keyOf(run: Run): Key {
-  return [Date.parse(run.started_at), run.id];
+export function keyOf(item: Listable): Key {
+  return [Date.parse(item.started_at), item.id];
 }
 
 /** Negative when `a` comes before `b` in the list (newer first, then id ascending). */
 export function cmpKey(a: Key, b: Key): number {
   if (a[0] !== b[0]) return b[0] - a[0];
   return a[1] < b[1] ? -1 : a[1] > b[1] ? 1 : 0;
+}
+
+/** Does a group match the filter? Filters on run-only fields (outcome, channel, agent) do not apply to groups. */
+export function matchesGroup(g: Group, f: RunFilter): boolean {
+  if (f.provider && !f.provider.includes(g.provider)) return false;
+  if (f.status && !f.status.includes(g.status)) return false;
+  if (f.group_id !== undefined && g.id !== f.group_id) return false;
+  const t = Date.parse(g.started_at);
+  if (f.from !== undefined && t < f.from) return false;
+  if (f.to !== undefined && t >= f.to) return false;
+  if (f.q !== undefined && !(g.name ?? '').toLowerCase().includes(f.q.toLowerCase())) return false;
+  return true;
 }
 
 /** Does a run match the filter (applied after mapping, whatever went down to the vendor)? */
@@ -43,14 +55,14 @@ export function matches(run: Run, f: RunFilter): boolean {
   return true;
 }
 
-interface Buffered {
-  run: Run;
+interface Buffered<T> {
+  run: T;
   seq: number;
   token: PageToken;
 }
 
-export class SourceReader {
-  private buffer: Buffered[] = [];
+export class SourceReader<T extends Listable = Run> {
+  private buffer: Buffered<T>[] = [];
   private seq = 0;
   private next: PageToken | undefined;
   private watermark = Number.POSITIVE_INFINITY;
@@ -59,9 +71,10 @@ export class SourceReader {
 
   constructor(
     readonly provider: string,
-    private readonly src: ListSource,
+    private readonly src: ListSource<T>,
     private readonly http: Upstream,
-    private readonly filter: RunFilter,
+    /** The query's filter, applied to every mapped item. */
+    private readonly match: (item: T) => boolean,
     /** Runs at or before this key were returned on earlier pages. */
     private readonly boundary: Key | null,
     start: SourceState | undefined,
@@ -75,7 +88,7 @@ export class SourceReader {
   }
 
   /** The next run in the gateway's order, or undefined when the source has no more. */
-  async peek(): Promise<Run | undefined> {
+  async peek(): Promise<T | undefined> {
     for (;;) {
       const best = this.best();
       if (best && (this.next === undefined || Date.parse(best.run.started_at) > this.watermark)) return best.run;
@@ -99,8 +112,8 @@ export class SourceReader {
     return this.next === undefined ? { t: null, d: 1 } : { t: this.next };
   }
 
-  private best(): Buffered | undefined {
-    let best: Buffered | undefined;
+  private best(): Buffered<T> | undefined {
+    let best: Buffered<T> | undefined;
     for (const b of this.buffer) if (!best || cmpKey(keyOf(b.run), keyOf(best.run)) < 0) best = b;
     return best;
   }
@@ -108,7 +121,7 @@ export class SourceReader {
   private async readPage(token: PageToken): Promise<void> {
     const page = await fetchPage(this.http, this.src, token);
     let fresh = 0;
-    let mapped: Run[] = [];
+    let mapped: T[] = [];
     for (const item of page.items) {
       try {
         mapped.push(...this.src.map(item));
@@ -129,7 +142,7 @@ export class SourceReader {
       const wm = this.src.watermark ? this.src.watermark(run) : Date.parse(run.started_at);
       this.watermark = Math.min(this.watermark, wm);
       if (this.boundary && cmpKey(keyOf(run), this.boundary) <= 0) continue;
-      if (!matches(run, this.filter)) continue;
+      if (!this.match(run)) continue;
       this.buffer.push({ run, seq: this.seq++, token });
     }
     this.next = page.next;
@@ -141,9 +154,9 @@ export class SourceReader {
 }
 
 /** A provider's part in one page: its readers, or the error that stopped it. */
-export interface ProviderWalk {
+export interface ProviderWalk<T extends Listable = Run> {
   provider: string;
-  readers: SourceReader[];
+  readers: SourceReader<T>[];
   error?: GatewayError;
   /** Incoming cursor state (kept when the provider fails before reading). */
   incoming: ProviderState | undefined;
@@ -153,20 +166,20 @@ export interface ProviderWalk {
   lastEmitted?: Key;
 }
 
-export interface MergeResult {
-  runs: Run[];
+export interface MergeResult<T> {
+  runs: T[];
   more: boolean;
   boundary: Key | null;
   state: Record<string, ProviderState>;
 }
 
 /** Fills one page of `limit` runs from the walks, newest first. */
-export async function mergePage(walks: ProviderWalk[], limit: number, boundary: Key | null): Promise<MergeResult> {
-  const heads = new Map<SourceReader, Run | undefined>();
-  const fail = (w: ProviderWalk, e: unknown): void => {
+export async function mergePage<T extends Listable>(walks: ProviderWalk<T>[], limit: number, boundary: Key | null): Promise<MergeResult<T>> {
+  const heads = new Map<SourceReader<T>, T | undefined>();
+  const fail = (w: ProviderWalk<T>, e: unknown): void => {
     w.error ??= asGatewayError(e);
   };
-  const peek = async (w: ProviderWalk, r: SourceReader): Promise<void> => {
+  const peek = async (w: ProviderWalk<T>, r: SourceReader<T>): Promise<void> => {
     try {
       heads.set(r, await r.peek());
     } catch (e) {
@@ -175,9 +188,9 @@ export async function mergePage(walks: ProviderWalk[], limit: number, boundary: 
   };
   await Promise.all(walks.flatMap((w) => (w.error ? [] : w.readers.map((r) => peek(w, r)))));
 
-  const runs: Run[] = [];
+  const runs: T[] = [];
   while (runs.length < limit) {
-    let pick: { w: ProviderWalk; r: SourceReader; run: Run } | undefined;
+    let pick: { w: ProviderWalk<T>; r: SourceReader<T>; run: T } | undefined;
     for (const w of walks) {
       if (w.error) continue;
       for (const r of w.readers) {

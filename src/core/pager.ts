@@ -4,7 +4,7 @@
  * never because a page came back short; a page that makes no progress ends it with a warning.
  */
 import type { Upstream } from './upstream.js';
-import type { ListSource, PageToken } from './types.js';
+import type { Listable, ListSource, PageToken } from './types.js';
 
 export interface Page {
   token: PageToken;
@@ -13,7 +13,7 @@ export interface Page {
   next: PageToken | undefined;
 }
 
-export async function fetchPage(http: Upstream, src: ListSource, token: PageToken): Promise<Page> {
+export async function fetchPage<T extends Listable>(http: Upstream, src: ListSource<T>, token: PageToken): Promise<Page> {
   const p = src.pagination;
   const query = { ...src.query };
   let body: unknown;

@@ -2,7 +2,7 @@
  * What every adapter provides and what core gives it. Core knows no vendor by name:
  * it runs these descriptions (pagination as data, mapping as pure functions).
  */
-import type { ProviderId, Run } from '../../schemas/run.js';
+import type { Group, ProviderId, Run } from '../../schemas/run.js';
 import type { RunFilter } from '../../schemas/query.js';
 import type { TenantProvider } from '../config.js';
 import type { Upstream } from './upstream.js';
@@ -52,13 +52,14 @@ export interface VendorSpec {
   errorMessage: (body: unknown) => string | undefined;
 }
 
-/** A mapped run plus what the merge needs to know about it. */
-export interface MappedRun {
-  run: Run;
+/** What the merge needs of a listed item (a Run or a Group). */
+export interface Listable {
+  id: string;
+  started_at: string;
 }
 
 /** One listing stream of a provider (a workspace, an agent, …), walked by the generic pager. */
-export interface ListSource {
+export interface ListSource<T extends Listable = Run> {
   /** Stable id within the provider (goes into cursors). */
   id: string;
   path: string;
@@ -67,18 +68,18 @@ export interface ListSource {
   /** The items of a page body. */
   items: (body: unknown) => unknown[];
   /** Native item → unified runs (an item may hold several runs); throws MapError when it cannot be mapped. */
-  map: (item: unknown) => Run[];
+  map: (item: unknown) => T[];
   /**
    * Optional per-page join (Sales Lab's scorecards): completes the mapped runs of one page with what
    * another endpoint holds. Called before filtering; it may not drop or reorder runs.
    */
-  join?: (runs: Run[]) => Promise<Run[]>;
+  join?: (runs: T[]) => Promise<T[]>;
   /**
    * Upper bound (epoch ms, inclusive) on `started_at` of every item that comes after `run` in the vendor's order.
    * Default: run's own started_at (the vendor sorts exactly by it). A vendor that sorts by a finer clock
    * than it shows (PathSim: minutes) returns the end of the coarse bucket, so that ties are read ahead.
    */
-  watermark?: (run: Run) => number;
+  watermark?: (item: T) => number;
 }
 
 export interface AdapterContext {
@@ -107,6 +108,13 @@ export interface Adapter {
   getRun: (ctx: AdapterContext, nativeKey: string) => Promise<Run | null>;
   /** Streams the run's recording with the vendor's credentials; null when it has none. */
   recording?: (ctx: AdapterContext, nativeKey: string, range: string | undefined) => Promise<Response | null>;
+  /** Batches of runs, where the vendor has them (GET /v1/groups). */
+  groups?: {
+    /** The listing streams of the tenant's groups, newest first (pushed-down filters in their queries). */
+    sources: (ctx: AdapterContext, filter: RunFilter) => Promise<ListSource<Group>[]>;
+    /** One group; null when the vendor has no such group. */
+    get: (ctx: AdapterContext, nativeKey: string) => Promise<Group | null>;
+  };
 }
 
 /** Thrown by a mapping when a vendor item cannot become a Run (the item is skipped, counted, logged). */
