@@ -12,6 +12,7 @@ import { Gateway, type GatewayDeps } from './core/gateway.js';
 import { Timing } from './core/upstream.js';
 import { registerRuns } from './routes/runs.js';
 import { registerProviders } from './routes/providers.js';
+import { registerGroups } from './routes/groups.js';
 import { registerOps, type OpsDeps } from './routes/ops.js';
 
 export type AppEnv = {
@@ -37,6 +38,7 @@ const KNOWN: Array<[RegExp, string[]]> = [
   [/^\/v1\/runs\/[^/]+$/, ['GET']],
   [/^\/v1\/runs\/[^/]+\/recording$/, ['GET']],
   [/^\/v1\/providers$/, ['GET']],
+  [/^\/v1\/groups(\/[^/]+)?$/, ['GET']],
   [/^\/(healthz|readyz|openapi\.json|docs|metrics)$/, ['GET']],
 ];
 
@@ -117,10 +119,13 @@ export async function buildApp(deps: AppDeps): Promise<{ app: App; gateway: Gate
   app.use('/v1/runs', requireScope('runs:read'), serverTiming);
   app.use('/v1/runs/*', requireScope('runs:read'), serverTiming);
   app.use('/v1/providers', requireScope('runs:read'));
+  app.use('/v1/groups', requireScope('runs:read'), serverTiming);
+  app.use('/v1/groups/*', requireScope('runs:read'), serverTiming);
 
   app.openAPIRegistry.registerComponent('securitySchemes', 'gatewayKey', { type: 'http', scheme: 'bearer', description: 'A gateway key from the config' });
   registerRuns(app, gateway);
   registerProviders(app, gateway);
+  registerGroups(app, gateway);
   registerOps(app, deps);
   return { app, gateway };
 }

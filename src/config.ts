@@ -104,13 +104,15 @@ export function parseConfig(text: string, env: Record<string, string | undefined
   const substituted = substitute(json, env, [], problems);
   const r = ConfigSchema.safeParse(substituted);
   if (!r.success) {
+    // a value whose variable is missing is already reported; its emptiness is not a second problem
+    const envPaths = new Set(problems.map((p) => p.slice(0, p.indexOf(': '))));
     for (const issue of r.error.issues) {
+      if (envPaths.has(pathString(issue.path))) continue;
       if (issue.code === 'invalid_union') {
         // a key entry: say what is missing rather than "invalid input"
         problems.push(`${pathString(issue.path)}: needs "key" or "sha256", and "scopes"`);
       } else {
-        const p = issue.code === 'unrecognized_keys' ? issue.path : issue.path;
-        problems.push(`${pathString(p)}: ${describeIssue(issue)}`);
+        problems.push(`${pathString(issue.path)}: ${describeIssue(issue)}`);
       }
     }
   }

@@ -208,7 +208,7 @@ export class Gateway {
     return out;
   }
 
-  /** Parses `<provider>:<native key>`; anything else (or another tenant's provider) is not_found. */
+  /** Parses `<provider>:<native key>` (runs and groups); anything else (or another tenant's provider) is not_found. */
   parseRunId(tenant: string, id: string): { provider: ProviderId; native: string } {
     const m = /^([a-z]+):([A-Za-z0-9._~:-]{1,400})$/.exec(id);
     const p = m?.[1] as ProviderId | undefined;
@@ -229,6 +229,16 @@ export class Gateway {
     }
     if (!run) throw new GatewayError('not_found', `no run ${id}`, { retryable: false });
     return shape({ ...run, transcript: run.transcript ?? [], evaluations: run.evaluations ?? [] }, ['transcript', 'evaluations', ...include]);
+  }
+
+  async getGroup(tenant: string, id: string, timing: Timing): Promise<Group> {
+    const { provider, native } = this.parseRunId(tenant, id);
+    const groups = this.adapter(provider).groups;
+    if (!groups) throw new GatewayError('not_found', `${provider} has no groups`, { retryable: false });
+    const g = await groups.get(await this.context(tenant, provider, timing), native);
+    if (!g) throw new GatewayError('not_found', `no group ${id}`, { retryable: false });
+    const { raw: _raw, ...rest } = g;
+    return rest;
   }
 
   async recording(tenant: string, id: string, range: string | undefined, timing: Timing): Promise<Response> {
