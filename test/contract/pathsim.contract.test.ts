@@ -101,7 +101,7 @@ describe('PathSim contract', () => {
   });
 
   it('GET /v1/runs/{id} of a drift row still answers, with unknown fields', async () => {
-    const s = sim.sessions().find((x) => x.row.Connected === 'Voicemail')!;
+    const s = sim.sessions().find((x) => (x.row.Connected as string) === 'Voicemail')!;
     const r = await client(pushed.url, 'k-pushed').json<{ data: { status: string; status_raw: string } }>(`/v1/runs/pathsim:${s.row._id}`);
     expect(r.status).toBe(200);
     expect(r.body.data.status).toBe('unknown');
