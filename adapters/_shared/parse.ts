@@ -74,11 +74,11 @@ export function asRecord(v: unknown): Record<string, unknown> {
 
 /**
  * Folds native ids into the path-safe part of a run id (`[A-Za-z0-9._~:-]`): each part is escaped
- * (any other character becomes `~XX`, its UTF-8 bytes in hex) and parts are joined with `:`.
+ * (`~`, `:` and any character outside the set become `~XX`, their UTF-8 bytes in hex) and parts are joined with `:`.
  */
 export function encodeKey(parts: string[]): string {
   return parts
-    .map((p) => Array.from(new TextEncoder().encode(p), (b) => (/[A-Za-z0-9.-]/.test(String.fromCharCode(b)) ? String.fromCharCode(b) : `~${b.toString(16).toUpperCase().padStart(2, '0')}`)).join(''))
+    .map((p) => Array.from(new TextEncoder().encode(p), (b) => (/[A-Za-z0-9._-]/.test(String.fromCharCode(b)) ? String.fromCharCode(b) : `~${b.toString(16).toUpperCase().padStart(2, '0')}`)).join(''))
     .join(':');
 }
 
@@ -88,7 +88,7 @@ export function decodeKey(key: string, n: number): string[] | null {
   if (parts.length !== n) return null;
   const out: string[] = [];
   for (const p of parts) {
-    if (!/^(?:[A-Za-z0-9.-]|~[0-9A-F]{2})+$/.test(p)) return null;
+    if (!/^(?:[A-Za-z0-9._-]|~[0-9A-F]{2})+$/.test(p)) return null;
     const bytes: number[] = [];
     for (let i = 0; i < p.length; i++) {
       if (p[i] === '~') {

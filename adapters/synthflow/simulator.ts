@@ -208,19 +208,19 @@ export async function startSynthflowSimulator(opts: SimulatorOptions = {}): Prom
   const apiKey = opts.apiKey ?? 'sim-synthflow-key';
   const keyOk = bearerAuth(apiKey);
   const overrides = Object.fromEntries(Object.entries(opts.limits ?? {}).filter(([, v]) => v !== undefined));
-  let world: SynthflowWorld | undefined;
+  const ready: { world?: SynthflowWorld } = {};
   const server = new SimServer({
     name: 'synthflow',
     // The recording host serves signed-style public URLs: no API key there.
     auth: (req) => req.path.startsWith('/recordings/') || keyOk(req),
     limits: { ...SYNTHFLOW_LIMITS, ...overrides },
     errorBody: (status, _code, message) => synthflowErrorBody(status, message),
-    handler: (req) => (world ? route(world, req) : fail(503, 'Service Unavailable')),
+    handler: (req) => (ready.world ? route(ready.world, req) : fail(503, 'Service Unavailable')),
     latencyMs: opts.latencyMs,
   });
   const origin = await server.start(opts.port ?? 0, opts.host ?? '127.0.0.1');
   const w = new SynthflowWorld({ seed: opts.seed ?? 1, count: opts.count ?? 220, now: opts.now ?? Date.now(), origin, drift: opts.drift ?? false });
-  world = w;
+  ready.world = w;
   const simulations = (): SynthflowSimulation[] => clone(w.recs.map((x) => x.sim));
   return {
     server,

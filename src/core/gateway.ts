@@ -12,7 +12,7 @@ import type { Limiter } from './limiter.js';
 import type { Logger } from './log.js';
 import { matches, matchesGroup, mergePage, SourceReader, type ProviderWalk } from './merge.js';
 import { Timing, Upstream } from './upstream.js';
-import type { Adapter, AdapterContext, Listable, ListSource } from './types.js';
+import { MapError, type Adapter, type AdapterContext, type Listable, type ListSource } from './types.js';
 
 export interface GatewayDeps {
   config: Config;
@@ -216,17 +216,26 @@ export class Gateway {
     return { provider: p, native: m[2]! };
   }
 
+  /** Runs one adapter call for a provider, recording its health; an unreadable vendor item is a provider_error. */
+  private async call<T>(provider: ProviderId, fn: () => Promise<T>): Promise<T> {
+    try {
+      const out = await fn();
+      this.record(provider);
+      return out;
+    } catch (e) {
+      const err =
+        e instanceof MapError
+          ? new GatewayError('provider_error', `${this.adapter(provider).spec.name}: the vendor's answer cannot be read (${e.message})`, { provider, retryable: false })
+          : e;
+      if (err instanceof GatewayError) this.record(provider, err);
+      throw err;
+    }
+  }
+
   async getRun(tenant: string, id: string, include: Include[], timing: Timing): Promise<Run> {
     const { provider, native } = this.parseRunId(tenant, id);
     const ctx = await this.context(tenant, provider, timing);
-    let run: Run | null;
-    try {
-      run = await this.adapter(provider).getRun(ctx, native);
-      this.record(provider);
-    } catch (e) {
-      if (e instanceof GatewayError) this.record(provider, e);
-      throw e;
-    }
+    const run = await this.call(provider, () => this.adapter(provider).getRun(ctx, native));
     if (!run) throw new GatewayError('not_found', `no run ${id}`, { retryable: false });
     return shape({ ...run, transcript: run.transcript ?? [], evaluations: run.evaluations ?? [] }, ['transcript', 'evaluations', ...include]);
   }
@@ -235,7 +244,8 @@ export class Gateway {
     const { provider, native } = this.parseRunId(tenant, id);
     const groups = this.adapter(provider).groups;
     if (!groups) throw new GatewayError('not_found', `${provider} has no groups`, { retryable: false });
-    const g = await groups.get(await this.context(tenant, provider, timing), native);
+    const ctx = await this.context(tenant, provider, timing);
+    const g = await this.call(provider, () => groups.get(ctx, native));
     if (!g) throw new GatewayError('not_found', `no group ${id}`, { retryable: false });
     const { raw: _raw, ...rest } = g;
     return rest;
@@ -245,7 +255,8 @@ export class Gateway {
     const { provider, native } = this.parseRunId(tenant, id);
     const a = this.adapter(provider);
     if (!a.recording) throw new GatewayError('not_found', `${provider} runs have no recordings`, { retryable: false });
-    const res = await a.recording(await this.context(tenant, provider, timing), native, range);
+    const ctx = await this.context(tenant, provider, timing);
+    const res = await this.call(provider, () => a.recording!(ctx, native, range));
     if (!res) throw new GatewayError('not_found', `run ${id} has no recording`, { retryable: false });
     return res;
   }

@@ -4,7 +4,7 @@ import { generatePathsimData, formatTime } from '../../adapters/pathsim/simdata.
 
 const NOW = Date.UTC(2025, 7, 8, 18, 5, 0);
 const ROW_KEYS = ['Time', 'Test Type', 'Objective', 'Connected', 'Virtual Customer', 'Target', 'Source', '_id', 'test_id'];
-type Json = Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
+type Json = Record<string, any>;
 
 let sim: PathsimSimulator;
 const extra: PathsimSimulator[] = [];

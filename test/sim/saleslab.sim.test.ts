@@ -14,7 +14,6 @@ const isoS = (ms: number): string => new Date(ms).toISOString().replace(/\.\d{3}
 
 interface Json {
   ok: boolean;
-  // eslint-disable-next-line @typescript-eslint/no-explicit-any -- JSON under test, checked field by field
   data?: any;
   next_cursor?: string | null;
   error?: { code: string; message: string };

@@ -40,7 +40,8 @@ describe('run id keys', () => {
   it('round-trips ids with characters outside the URL-safe set', () => {
     const parts = ['agent_D5D0p7TUs66TTAEAx', 'batch_s0OJu2JWR8R45Fai', 'job/ü ~x:y'];
     const key = encodeKey(parts);
-    expect(key).toMatch(/^[A-Za-z0-9.~:-]+$/);
+    expect(key).toMatch(/^[A-Za-z0-9._~:-]+$/);
+    expect(key.startsWith('agent_D5D0p7TUs66TTAEAx:batch_s0OJu2JWR8R45Fai:')).toBe(true);
     expect(decodeKey(key, 3)).toEqual(parts);
     expect(encodeKey(['68963b44e7b3ba1e58b7c60a'])).toBe('68963b44e7b3ba1e58b7c60a');
   });
