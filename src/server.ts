@@ -8,7 +8,7 @@ import { createRequire } from 'node:module';
 import path from 'node:path';
 import type { AddressInfo } from 'node:net';
 import { adapters } from '../adapters/index.js';
-import { startPathsimSimulator } from '../adapters/pathsim/simulator.js';
+import { startSimulators } from '../adapters/simulators.js';
 import { buildApp } from './app.js';
 import type { Config } from './config.js';
 import { sha256Hex } from './core/crypto.js';
@@ -91,21 +91,18 @@ export interface Demo {
   close(): Promise<void>;
 }
 
-/** Starts the built-in vendor simulators on loopback and a config with the demo tenant (key `demo`). */
+/**
+ * Starts the built-in vendor simulators on loopback and a config with the demo tenant (key `demo`)
+ * reading every provider simgate has an adapter for. The simulators' limits are raised so that a
+ * first page answers at once; production limits are the vendors' own.
+ */
 export async function startDemo(): Promise<Demo> {
-  const pathsim = await startPathsimSimulator({});
+  const set = await startSimulators({ limits: { perWindow: 6000, concurrency: 20 } });
+  const providers = Object.fromEntries(Object.entries(set.providers).filter(([p]) => p in adapters));
+  const tuning = Object.fromEntries(Object.entries(set.tuning).filter(([p]) => p in adapters));
   const config: Config = {
-    tenants: {
-      demo: {
-        keys: [{ key: 'demo', scopes: ['runs:read', 'reports:read'] }],
-        providers: { pathsim: { apiKey: pathsim.apiKey, baseUrl: pathsim.baseUrl } },
-      },
-    },
+    tenants: { demo: { keys: [{ key: 'demo', scopes: ['runs:read', 'reports:read'] }], providers } },
+    providers: tuning,
   };
-  return {
-    config,
-    close: async () => {
-      await pathsim.close();
-    },
-  };
+  return { config, close: set.close };
 }

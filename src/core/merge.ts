@@ -120,8 +120,7 @@ export class SourceReader<T extends Listable = Run> {
 
   private async readPage(token: PageToken): Promise<void> {
     const page = await fetchPage(this.http, this.src, token);
-    let fresh = 0;
-    let mapped: T[] = [];
+    const mapped: T[] = [];
     for (const item of page.items) {
       try {
         mapped.push(...this.src.map(item));
@@ -134,19 +133,23 @@ export class SourceReader<T extends Listable = Run> {
         });
       }
     }
-    if (this.src.join) mapped = await this.src.join(mapped);
+    // dedupe (inclusive cursors repeat runs), bound the vendor's order, skip what earlier pages returned
+    let newIds = 0;
+    let fresh: T[] = [];
     for (const run of mapped) {
       if (this.seen.has(run.id)) continue;
       this.seen.add(run.id);
-      fresh += 1;
+      newIds += 1;
       const wm = this.src.watermark ? this.src.watermark(run) : Date.parse(run.started_at);
       this.watermark = Math.min(this.watermark, wm);
       if (this.boundary && cmpKey(keyOf(run), this.boundary) <= 0) continue;
-      if (!this.match(run)) continue;
-      this.buffer.push({ run, seq: this.seq++, token });
+      fresh.push(run);
     }
+    // the join (another endpoint per run) only for runs this walk can still return
+    if (this.src.join && fresh.length) fresh = await this.src.join(fresh);
+    for (const run of fresh) if (this.match(run)) this.buffer.push({ run, seq: this.seq++, token });
     this.next = page.next;
-    if (this.src.pagination.style === 'cursor' && this.src.pagination.inclusive && fresh === 0 && page.items.length > 0) {
+    if (this.src.pagination.style === 'cursor' && this.src.pagination.inclusive && newIds === 0 && page.items.length > 0) {
       this.log.log('warn', 'vendor cursor page brought no new run; ending the walk there', { provider: this.provider, source: this.src.id });
       this.next = undefined;
     }

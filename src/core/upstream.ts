@@ -59,7 +59,12 @@ export class Upstream {
     return u.toString();
   }
 
-  private authHeaders(): Record<string, string> {
+  /**
+   * The credential header, only for the vendor's own origin: an absolute URL elsewhere (a signed
+   * recording link on a storage host) is fetched without it, so the key never leaves for a third party.
+   */
+  private authHeaders(url: string): Record<string, string> {
+    if (new URL(url).origin !== new URL(this.o.baseUrl).origin) return {};
     const { header, scheme } = this.o.spec.auth;
     return { [header]: scheme ? `${scheme} ${this.o.apiKey}` : this.o.apiKey };
   }
@@ -168,7 +173,7 @@ export class Upstream {
     const ctrl = new AbortController();
     const timer = setTimeout(() => ctrl.abort(new DOMException('timeout', 'TimeoutError')), this.o.timeoutMs);
     try {
-      const res = await this.o.fetch(url, { headers: { accept: 'application/json', ...headers, ...this.authHeaders() }, signal: ctrl.signal });
+      const res = await this.o.fetch(url, { headers: { accept: 'application/json', ...headers, ...this.authHeaders(url) }, signal: ctrl.signal });
       return res;
     } catch (e) {
       if (ctrl.signal.aborted) throw new DOMException('timeout', 'TimeoutError');
