@@ -1,0 +1,136 @@
+/**
+ * End to end over the five simulators at once: the merged walk returns every run of every vendor
+ * exactly once, newest first; filters compose across vendors; a failing vendor gives partial pages
+ * and catches up later; every vendor failing is a 5xx envelope.
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startSimulators, type SimulatorSet } from '../../adapters/simulators.js';
+import { ErrorEnvelope, type Run, type RunList } from '../../schemas/run.js';
+import type { ProviderId } from '../../schemas/run.js';
+import type { RunningGateway } from '../../src/server.js';
+import { cmpKey, keyOf } from '../../src/core/merge.js';
+import { client, gatewayFor, isNewestFirst, walk, type Client } from '../helpers.js';
+
+const NOW = Date.UTC(2026, 10, 22, 8, 0, 0);
+let set: SimulatorSet;
+let gw: RunningGateway;
+let c: Client;
+
+/** Every run the simulators hold, as `provider/native id`, from their own data. */
+function truth(): string[] {
+  const s = set.sims;
+  return [
+    ...s.pathsim.sessions().map((x) => `pathsim/${x.row._id}`),
+    ...s.synthflow.simulations().map((x) => `synthflow/${x.simulation_id}`),
+    ...s.saleslab.sessions().map((x) => `saleslab/${x.session.id}`),
+    ...s.sigmamind.testRuns().map((x) => `sigmamind/${x.jobId}`),
+    ...s.cekura.allRuns().map((x) => `cekura/${x.id}`),
+  ].sort();
+}
+const native = (runs: Run[]): string[] => runs.map((r) => `${r.provider}/${r.native_id}`).sort();
+
+beforeAll(async () => {
+  set = await startSimulators({ seed: 5, now: NOW, limits: { perWindow: 100_000, concurrency: 50 } });
+  const tuning = Object.fromEntries(Object.entries(set.tuning).map(([p, t]) => [p, { ...t, timeoutMs: 1500, retries: 1 }]));
+  gw = await gatewayFor({ tenants: { t: { keys: [{ key: 'all-key-0001', scopes: ['runs:read'] }], providers: set.providers } }, providers: tuning });
+  c = client(gw.url, 'all-key-0001');
+});
+afterAll(async () => {
+  await gw?.close(100);
+  await set?.close();
+});
+
+describe('merged walk over five vendors', () => {
+  it('returns every run of every simulator exactly once, newest first (limit=37)', async () => {
+    const { runs } = await walk(c, 'limit=37');
+    expect(new Set(runs.map((r) => r.id)).size).toBe(runs.length);
+    expect(native(runs)).toEqual(truth());
+    expect(isNewestFirst(runs)).toBe(true);
+    expect(new Set(runs.map((r) => r.provider))).toEqual(new Set(['pathsim', 'synthflow', 'saleslab', 'sigmamind', 'cekura']));
+  });
+
+  it('returns every original run exactly once while every vendor adds runs at the head', async () => {
+    const before = truth();
+    const sims = Object.values(set.sims) as Array<{ addRuns(n: number): unknown }>;
+    const { runs } = await walk(c, 'limit=50', { between: (page) => void sims[page % sims.length]!.addRuns(2) });
+    expect(new Set(runs.map((r) => r.id)).size).toBe(runs.length);
+    const got = new Set(native(runs));
+    expect(before.filter((id) => !got.has(id))).toEqual([]);
+    expect(isNewestFirst(runs)).toBe(true);
+  });
+});
+
+describe('filters compose across vendors', () => {
+  const providers: ProviderId[] = ['pathsim', 'synthflow', 'saleslab', 'sigmamind', 'cekura'];
+  const queries = ['status=failed', 'status=running,queued', 'outcome=passed', 'outcome=failed&status=completed', 'channel=chat', 'channel=voice&outcome=none', 'q=a', 'from=2026-11-15&to=2026-11-21'];
+  for (const q of queries) {
+    it(`${q}: the merged answer is exactly the union of each vendor's answer, in order`, async () => {
+      const merged = (await walk(c, `${q}&limit=100`)).runs;
+      const each: Run[] = [];
+      for (const p of providers) each.push(...(await walk(c, `${q}&provider=${p}&limit=100`)).runs);
+      each.sort((a, b) => cmpKey(keyOf(a), keyOf(b)));
+      expect(merged.length).toBeGreaterThan(0);
+      expect(merged.map((r) => r.id)).toEqual(each.map((r) => r.id));
+    });
+  }
+});
+
+describe('partial results', () => {
+  it('a failing vendor leaves the others, flags partial, and its runs catch up once it recovers', async () => {
+    const all = truth();
+    set.sims.synthflow.server.injectFault({ status: 500, match: '/simulations' });
+    const first = await c.json<RunList>('/v1/runs?limit=40');
+    expect(first.status).toBe(200);
+    expect(first.body.partial).toBe(true);
+    expect(first.body.providers['synthflow']).toMatchObject({ status: 'error', error: { code: 'provider_error', retryable: false } });
+    expect(first.body.providers['pathsim']).toEqual({ status: 'ok' });
+    expect(first.body.data.length).toBe(40);
+    expect(first.body.data.some((r) => r.provider === 'synthflow')).toBe(false);
+    // two more pages while it is down, then it recovers
+    const runs = [...first.body.data];
+    let cursor = first.body.next_cursor;
+    for (let i = 0; i < 2; i++) {
+      const r = await c.json<RunList>(`/v1/runs?limit=40&cursor=${encodeURIComponent(cursor!)}`);
+      expect(r.body.partial).toBe(true);
+      runs.push(...r.body.data);
+      cursor = r.body.next_cursor;
+    }
+    set.sims.synthflow.server.clearFaults();
+    while (cursor) {
+      const r = await c.json<RunList>(`/v1/runs?limit=40&cursor=${encodeURIComponent(cursor)}`);
+      expect(r.status).toBe(200);
+      expect(r.body.partial).toBe(false);
+      runs.push(...r.body.data);
+      cursor = r.body.next_cursor;
+    }
+    expect(new Set(runs.map((r) => r.id)).size).toBe(runs.length);
+    expect(native(runs)).toEqual(all);
+  });
+
+  it('retrying a partial page once the vendor is back gives the whole page', async () => {
+    set.sims.cekura.server.injectFault({ reset: true, match: '/results' });
+    const partial = await c.json<RunList>('/v1/runs?limit=30');
+    set.sims.cekura.server.clearFaults();
+    expect(partial.body.providers['cekura']).toMatchObject({ status: 'error', error: { code: 'provider_unavailable', retryable: true } });
+    const whole = await c.json<RunList>('/v1/runs?limit=30');
+    expect(whole.body.partial).toBe(false);
+    const expected = (await walk(c, 'limit=100')).runs.slice(0, 30).map((r) => r.id);
+    expect(whole.body.data.map((r) => r.id)).toEqual(expected);
+  });
+
+  it('every vendor failing is a 5xx envelope, never a 500', async () => {
+    const servers = Object.values(set.sims).map((s: { server: { injectFault(f: object): void; clearFaults(): void } }) => s.server);
+    for (const s of servers) s.injectFault({ status: 502 });
+    const e = await c.json<ErrorEnvelope>('/v1/runs');
+    for (const s of servers) s.clearFaults();
+    expect(e.status).toBe(502);
+    expect(ErrorEnvelope.parse(e.body).error.code).toBe('provider_error');
+    expect(e.body.error.message).toMatch(/every provider failed/);
+
+    for (const s of servers) s.injectFault({ delayMs: 2500 });
+    const t = await c.json<ErrorEnvelope>('/v1/runs');
+    for (const s of servers) s.clearFaults();
+    expect(t.status).toBe(504);
+    expect(t.body.error.code).toBe('provider_timeout');
+  });
+});
