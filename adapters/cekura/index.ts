@@ -171,18 +171,8 @@ export const cekura: Adapter = {
     if (!k) return null;
     const url = str((await bulkRun(ctx, k))?.['voice_recording_url']);
     if (!url) return null;
-    // an absolute (often presigned) file URL, fetched with the vendor credential like every upstream call
-    const res = await ctx.http.request(url, {}, { pass: [404, 416], headers: range ? { range } : {} });
-    if (res.status === 404) {
-      await res.body?.cancel();
-      return null;
-    }
-    const headers = new Headers();
-    for (const h of ['content-type', 'content-length', 'content-range', 'accept-ranges']) {
-      const v = res.headers.get(h);
-      if (v) headers.set(h, v);
-    }
-    return new Response(res.body, { status: res.status, headers });
+    // an absolute (often presigned) file URL; the credential goes only to the vendor's own origin
+    return ctx.http.file(url, {}, range);
   },
   groups: {
     sources: (ctx, f) => sourcesFor<Group>(ctx, f, (item) => [mapGroup(item)], f.q !== undefined ? { search: f.q } : {}),

@@ -99,19 +99,6 @@ export const pathsim: Adapter = {
   async recording(ctx, key, range) {
     const native = sessionId(key);
     if (!native) return null;
-    const res = await ctx.http.request(`/sessions/${encodeURIComponent(native)}/recording`, { download: 'true' }, {
-      pass: [404, 416],
-      headers: range ? { range } : {},
-    });
-    if (res.status === 404) {
-      await res.body?.cancel();
-      return null;
-    }
-    const headers = new Headers();
-    for (const h of ['content-type', 'content-length', 'content-range', 'accept-ranges']) {
-      const v = res.headers.get(h);
-      if (v) headers.set(h, v);
-    }
-    return new Response(res.body, { status: res.status, headers });
+    return ctx.http.file(`/sessions/${encodeURIComponent(native)}/recording`, { download: 'true' }, range);
   },
 };

@@ -150,19 +150,8 @@ export const synthflow: Adapter = {
     const sim = await detail(ctx, `/simulations/${encodeURIComponent(id)}`, 'simulation');
     const url = str(sim?.['recording_url']);
     if (!url || !/^https?:\/\//i.test(url)) return null;
-    // recording_url is absolute, on the vendor's storage; fetched with the vendor credential like every call
-    const res = await ctx.http.request(url, {}, { pass: [404, 416], headers: range ? { range } : {} });
-    if (res.status === 404) {
-      await res.body?.cancel();
-      return null;
-    }
-    const headers = new Headers();
-    for (const h of ['content-type', 'content-length', 'content-range', 'accept-ranges']) {
-      const v = res.headers.get(h);
-      if (v) headers.set(h, v);
-    }
-    if (!headers.has('content-type')) headers.set('content-type', 'audio/wav');
-    return new Response(res.body, { status: res.status, headers });
+    // recording_url is absolute, on the vendor's storage; the credential goes only to the vendor's own origin
+    return ctx.http.file(url, {}, range, 'audio/wav');
   },
   groups: {
     sources: groupSources,

@@ -169,6 +169,25 @@ export class Upstream {
     }
   }
 
+  /**
+   * Streams a vendor file (a recording): content type and length passed on, `Range` forwarded and
+   * 206/416 answered as the vendor answers them; null when the vendor has no such file (404).
+   */
+  async file(pathOrUrl: string, query: Record<string, string>, range: string | undefined, fallbackType?: string): Promise<Response | null> {
+    const res = await this.request(pathOrUrl, query, { pass: [404, 416], headers: range ? { range } : {} });
+    if (res.status === 404) {
+      await res.body?.cancel();
+      return null;
+    }
+    const headers = new Headers();
+    for (const h of ['content-type', 'content-length', 'content-range', 'accept-ranges']) {
+      const v = res.headers.get(h);
+      if (v) headers.set(h, v);
+    }
+    if (fallbackType && !headers.has('content-type')) headers.set('content-type', fallbackType);
+    return new Response(res.body, { status: res.status, headers });
+  }
+
   private async fetchOnce(url: string, headers: Record<string, string>): Promise<Response> {
     const ctrl = new AbortController();
     const timer = setTimeout(() => ctrl.abort(new DOMException('timeout', 'TimeoutError')), this.o.timeoutMs);
