@@ -9,7 +9,8 @@ import type { Config, Scope } from './config.js';
 import { KeyRing, bearer, type Principal } from './auth.js';
 import { GatewayError, asGatewayError, envelope } from './core/errors.js';
 import { Gateway, type GatewayDeps } from './core/gateway.js';
-import { Timing } from './core/upstream.js';
+import type { KeyLimiter } from './core/ratelimit.js';
+import { RequestScope } from './core/upstream.js';
 import { registerRuns } from './routes/runs.js';
 import { registerProviders } from './routes/providers.js';
 import { registerGroups } from './routes/groups.js';
@@ -19,7 +20,7 @@ export type AppEnv = {
   Variables: {
     requestId: string;
     principal: Principal;
-    timing: Timing;
+    scope: RequestScope;
     started: number;
   };
 };
@@ -28,6 +29,8 @@ export type App = OpenAPIHono<AppEnv>;
 
 export interface AppDeps extends GatewayDeps, OpsDeps {
   config: Config;
+  /** The per-gateway-key request limit (in memory, or shared through Redis). */
+  keyLimiter?: KeyLimiter;
 }
 
 const REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/;
@@ -41,6 +44,16 @@ const KNOWN: Array<[RegExp, string[]]> = [
   [/^\/v1\/groups(\/[^/]+)?$/, ['GET']],
   [/^\/(healthz|readyz|openapi\.json|docs|metrics)$/, ['GET']],
 ];
+
+/** The route template of a path (bounded label values for metrics and logs). */
+function routeOf(path: string): string {
+  if (/^\/v1\/runs\/[^/]+\/recording$/.test(path)) return '/v1/runs/{id}/recording';
+  if (/^\/v1\/runs\/[^/]+$/.test(path)) return '/v1/runs/{id}';
+  if (/^\/v1\/groups\/[^/]+$/.test(path)) return '/v1/groups/{id}';
+  if (/^\/docs\//.test(path)) return '/docs/*';
+  const known = ['/v1/runs', '/v1/groups', '/v1/providers', '/healthz', '/readyz', '/openapi.json', '/docs', '/metrics', '/'];
+  return known.includes(path) ? path : 'other';
+}
 
 function errorResponse(c: Context<AppEnv>, e: GatewayError): Response {
   const headers: Record<string, string> = { ...e.headers };
@@ -69,9 +82,21 @@ export async function buildApp(deps: AppDeps): Promise<{ app: App; gateway: Gate
     const id = given && REQUEST_ID.test(given) ? given : crypto.randomUUID();
     c.set('requestId', id);
     c.set('started', deps.clock());
-    c.set('timing', new Timing());
+    c.set('scope', new RequestScope(/\bno-cache\b/i.test(c.req.header('cache-control') ?? '')));
     await next();
     c.header('X-Request-Id', id);
+    const route = routeOf(c.req.path);
+    deps.metrics?.inc('simgate_http_requests_total', { route, status: String(c.res.status) });
+    if (route !== '/healthz' && route !== '/metrics') {
+      deps.log.log('info', 'request', {
+        request_id: id,
+        method: c.req.method,
+        route,
+        status: c.res.status,
+        ms: deps.clock() - c.get('started'),
+        tenant: c.get('principal')?.tenant,
+      });
+    }
   });
 
   app.onError((err, c) => {
@@ -105,6 +130,13 @@ export async function buildApp(deps: AppDeps): Promise<{ app: App; gateway: Gate
       if (!p) throw new GatewayError('unauthorized', 'unknown gateway key', { retryable: false, headers: { 'WWW-Authenticate': 'Bearer' } });
       if (!p.scopes.includes(scope)) throw new GatewayError('forbidden', `this key lacks the ${scope} scope`, { retryable: false });
       c.set('principal', p);
+      if (deps.keyLimiter) {
+        const r = await deps.keyLimiter.hit(p.keyId, p.perMinute);
+        if (!r.ok) {
+          deps.metrics?.inc('simgate_gateway_rate_limited_total', { tenant: p.tenant });
+          throw new GatewayError('rate_limited', `this key may make ${p.perMinute} requests per minute`, { retryAfterS: r.retryAfterS });
+        }
+      }
       await next();
     };
 
@@ -112,7 +144,7 @@ export async function buildApp(deps: AppDeps): Promise<{ app: App; gateway: Gate
   const serverTiming: MiddlewareHandler<AppEnv> = async (c, next) => {
     await next();
     const parts = [`gateway;dur=${deps.clock() - c.get('started')}`];
-    for (const [p, ms] of c.get('timing').byProvider) parts.push(`${p};dur=${ms}`);
+    for (const [p, ms] of c.get('scope').byProvider) parts.push(`${p};dur=${ms}`);
     c.header('Server-Timing', parts.join(', '));
   };
 

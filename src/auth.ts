@@ -8,7 +8,13 @@ import { hexToBytes, sha256Hex, timingSafeEqual } from './core/crypto.js';
 export interface Principal {
   tenant: string;
   scopes: Scope[];
+  /** A short digest prefix naming the key (for its rate limit and logs; never the key). */
+  keyId: string;
+  /** The key's own request limit per minute. */
+  perMinute: number;
 }
+
+export const DEFAULT_KEY_PER_MINUTE = 600;
 
 interface Entry {
   digest: Uint8Array;
@@ -23,7 +29,10 @@ export class KeyRing {
     for (const [tenant, t] of Object.entries(config.tenants)) {
       for (const k of t.keys) {
         const hex = 'key' in k ? await sha256Hex(k.key) : k.sha256.toLowerCase();
-        entries.push({ digest: hexToBytes(hex), principal: { tenant, scopes: k.scopes } });
+        entries.push({
+          digest: hexToBytes(hex),
+          principal: { tenant, scopes: k.scopes, keyId: hex.slice(0, 12), perMinute: k.perMinute ?? DEFAULT_KEY_PER_MINUTE },
+        });
       }
     }
     return new KeyRing(entries);

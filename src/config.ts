@@ -8,11 +8,14 @@ import { PROVIDER_IDS, type ProviderId } from '../schemas/run.js';
 export const SCOPES = ['runs:read', 'reports:read'] as const;
 export type Scope = (typeof SCOPES)[number];
 
+/** Requests one gateway key may make per minute (default 600). */
+const perMinute = z.number().int().min(1).max(1_000_000).optional();
 const KeyEntry = z.union([
-  z.strictObject({ key: z.string().min(1), scopes: z.array(z.enum(SCOPES)).min(1) }),
+  z.strictObject({ key: z.string().min(1), scopes: z.array(z.enum(SCOPES)).min(1), perMinute }),
   z.strictObject({
     sha256: z.string().regex(/^[0-9a-fA-F]{64}$/, 'must be 64 hex characters (the SHA-256 of the key)'),
     scopes: z.array(z.enum(SCOPES)).min(1),
+    perMinute,
   }),
 ]);
 
@@ -37,10 +40,17 @@ const Tenant = z.strictObject({
 
 const ProviderTuning = z.strictObject({
   rateLimit: z
-    .strictObject({ perMinute: z.number().int().min(1).max(100_000).optional(), concurrency: z.number().int().min(1).max(1000).optional() })
+    .strictObject({
+      perMinute: z.number().int().min(1).max(1_000_000).optional(),
+      concurrency: z.number().int().min(1).max(1000).optional(),
+      /** For vendors whose window is not a minute: `perMinute` requests per `windowMs`. */
+      windowMs: z.number().int().min(100).max(3_600_000).optional(),
+    })
     .optional(),
   timeoutMs: z.number().int().min(100).max(300_000).optional(),
   retries: z.number().int().min(0).max(10).optional(),
+  /** Circuit breaker: open after `failures` consecutive failed calls, probe again after `cooldownMs`. */
+  breaker: z.strictObject({ failures: z.number().int().min(1).max(1000).optional(), cooldownMs: z.number().int().min(100).max(600_000).optional() }).optional(),
 });
 export type ProviderTuning = z.infer<typeof ProviderTuning>;
 

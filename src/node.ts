@@ -41,8 +41,9 @@ async function main(): Promise<void> {
     process.exit(2);
   }
   const host = process.env['HOST'] ?? '127.0.0.1';
-  const running = await startGateway({ config, port, host, log });
-  log.log('info', 'listening', { url: running.url, mode: demo ? 'demo' : 'config' });
+  const redisUrl = process.env['REDIS_URL'];
+  const running = await startGateway({ config, port, host, log, ...(redisUrl ? { redisUrl } : {}) });
+  log.log('info', 'listening', { url: running.url, mode: demo ? 'demo' : 'config', shared_state: redisUrl ? 'redis' : 'memory' });
   if (demo) {
     console.log(`simgate demo: built-in vendor simulators on loopback, tenant "demo" with key "demo".`);
     console.log(`  curl -H 'Authorization: Bearer demo' ${running.url}/v1/runs`);

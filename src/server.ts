@@ -14,6 +14,10 @@ import type { Config } from './config.js';
 import { sha256Hex } from './core/crypto.js';
 import type { Gateway } from './core/gateway.js';
 import { LocalLimiter } from './core/limiter.js';
+import { Cache, MemoryStore } from './core/cache.js';
+import { Metrics } from './core/metrics.js';
+import { MemoryKeyLimiter } from './core/ratelimit.js';
+import { RedisKeyLimiter, RedisLimiter, RedisStore, connectRedis } from './node/redis.js';
 import { jsonLogger, type Logger } from './core/log.js';
 
 const TYPES: Record<string, string> = { '.css': 'text/css; charset=utf-8', '.js': 'text/javascript; charset=utf-8', '.png': 'image/png' };
@@ -47,20 +51,39 @@ export interface StartOptions {
   fetch?: typeof fetch;
   /** The adapters to serve (default: every adapter simgate ships). */
   adapters?: typeof adapters;
+  /** Shared cache and rate-limit state for several instances; absent = in-process memory. */
+  redisUrl?: string;
 }
 
 export async function startGateway(o: StartOptions): Promise<RunningGateway> {
   const log = o.log ?? jsonLogger();
+  const metrics = new Metrics();
+  const redis = o.redisUrl ? connectRedis(o.redisUrl, log) : null;
+  const onStoreError = (): void => metrics.inc('simgate_cache_store_errors_total');
+  const cache = new Cache(redis ? new RedisStore(redis) : new MemoryStore(), Date.now, metrics, onStoreError);
+  const limiter = redis ? new RedisLimiter(redis, log) : new LocalLimiter();
   const { app, gateway } = await buildApp({
     config: o.config,
     adapters: o.adapters ?? adapters,
     fetch: o.fetch ?? fetch,
-    limiter: new LocalLimiter(),
+    limiter,
     log,
     clock: Date.now,
     cursorSecret: o.config.cursorSecret ?? (await sha256Hex(JSON.stringify(o.config))),
+    cache,
+    metrics,
+    metricsEnabled: o.config.metrics?.enabled ?? true,
+    keyLimiter: redis ? new RedisKeyLimiter(redis) : new MemoryKeyLimiter(),
     docsAsset,
-    readiness: async () => ({}),
+    readiness: async (): Promise<Record<string, { ok: boolean; message?: string }>> => {
+      if (!redis) return {};
+      try {
+        await redis.ping();
+        return { redis: { ok: true } };
+      } catch (e) {
+        return { redis: { ok: false, message: `redis unavailable (${e instanceof Error ? e.message : 'error'}); serving without the shared cache` } };
+      }
+    },
   });
   const host = o.host ?? '127.0.0.1';
   const server = await new Promise<ServerType>((resolve, reject) => {
@@ -73,8 +96,8 @@ export async function startGateway(o: StartOptions): Promise<RunningGateway> {
     url,
     gateway,
     server,
-    close: (graceMs = 10_000) =>
-      new Promise<void>((resolve) => {
+    close: async (graceMs = 10_000) => {
+      await new Promise<void>((resolve) => {
         const http = server as import('node:http').Server;
         const timer = setTimeout(() => http.closeAllConnections?.(), graceMs);
         http.close(() => {
@@ -82,7 +105,10 @@ export async function startGateway(o: StartOptions): Promise<RunningGateway> {
           resolve();
         });
         http.closeIdleConnections?.();
-      }),
+      });
+      if (limiter instanceof RedisLimiter) await limiter.close();
+      redis?.disconnect();
+    },
   };
 }
 

@@ -10,9 +10,14 @@ export interface Client {
   json<T = unknown>(path: string, key?: string | null): Promise<{ status: number; body: T; res: Response }>;
 }
 
-export function client(url: string, defaultKey: string): Client {
+/**
+ * A client of the gateway. By default it sends `Cache-Control: no-cache`, so that tests about vendor
+ * behaviour (faults, runs added between pages) see the vendor; tests of the cache pass `{ cache: true }`.
+ */
+export function client(url: string, defaultKey: string, o: { cache?: boolean } = {}): Client {
+  const base: Record<string, string> = o.cache ? {} : { 'cache-control': 'no-cache' };
   const get = (path: string, key: string | null = defaultKey, headers: Record<string, string> = {}): Promise<Response> =>
-    fetch(url + path, { headers: { ...(key ? { authorization: `Bearer ${key}` } : {}), ...headers } });
+    fetch(url + path, { headers: { ...base, ...(key ? { authorization: `Bearer ${key}` } : {}), ...headers } });
   return {
     url,
     get,

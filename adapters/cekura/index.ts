@@ -76,7 +76,7 @@ async function agentIds(ctx: AdapterContext): Promise<string[]> {
   }
   const ids: string[] = [];
   for (let page = 1; page <= MAX_AGENT_PAGES; page++) {
-    const body = envelope(Agents, await ctx.http.json(`${V1}/aiagents/`, { page: String(page), page_size: String(PAGE_SIZE) }), 'agents');
+    const body = envelope(Agents, await ctx.http.json(`${V1}/aiagents/`, { page: String(page), page_size: String(PAGE_SIZE) }, { cache: 'meta' }), 'agents');
     ids.push(...body.results.map((a) => String(a.id)).filter(isId));
     if (body.next === null || body.results.length === 0) break;
   }

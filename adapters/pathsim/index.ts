@@ -54,7 +54,7 @@ export function pushdown(f: RunFilter): Record<string, string> {
 }
 
 async function sources(ctx: AdapterContext, f: RunFilter): Promise<ListSource[]> {
-  const ws = envelope(Workspaces, await ctx.http.json('/workspaces'), 'workspaces');
+  const ws = envelope(Workspaces, await ctx.http.json('/workspaces', {}, { cache: 'meta' }), 'workspaces');
   const query = pushdown(f);
   return ws.data.map(
     (w): ListSource => ({

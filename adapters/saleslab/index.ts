@@ -100,7 +100,7 @@ async function mapLimit<T, U>(xs: T[], n: number, fn: (x: T) => Promise<U>): Pro
 async function names(ctx: AdapterContext): Promise<Names> {
   const list = async (path: string, field: string): Promise<Map<string, string>> => {
     try {
-      return nameIndex(envelope(ItemList, await ctx.http.json(path), path).data, field);
+      return nameIndex(envelope(ItemList, await ctx.http.json(path, {}, { cache: 'meta' }), path).data, field);
     } catch (e) {
       ctx.log.log('warn', 'names unavailable; runs keep null names', { provider: 'saleslab', path, error: e instanceof Error ? e.message : 'failed' });
       return new Map();
@@ -112,7 +112,7 @@ async function names(ctx: AdapterContext): Promise<Names> {
 
 /** A scorecard's `data`, or null when the vendor has none (404: not scored yet). */
 async function fetchScorecard(ctx: AdapterContext, id: string): Promise<unknown> {
-  const body = await ctx.http.json(`/api/v1/scorecards/${encodeURIComponent(id)}`, {}, { allow404: true });
+  const body = await ctx.http.json(`/api/v1/scorecards/${encodeURIComponent(id)}`, {}, { allow404: true, cache: 'long' });
   return body === null ? null : envelope(One, body, 'scorecard').data;
 }
 

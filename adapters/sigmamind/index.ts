@@ -70,7 +70,7 @@ export async function agentsOf(ctx: AdapterContext): Promise<AgentRef[]> {
   if (ctx.cfg.agentIds?.length) return [...new Set(ctx.cfg.agentIds.map(String))].map((id) => ({ id, name: null }));
   const out = new Map<string, AgentRef>();
   for (let page = 0; page < MAX_AGENT_PAGES; page++) {
-    const body = envelope(PageEnvelope, await ctx.http.json('/v1/agents', { page: String(page), size: String(PAGE_SIZE) }), 'agents');
+    const body = envelope(PageEnvelope, await ctx.http.json('/v1/agents', { page: String(page), size: String(PAGE_SIZE) }, { cache: 'meta' }), 'agents');
     for (const item of body.data) {
       const a = AgentItem.safeParse(item);
       if (!a.success) continue;

@@ -8,10 +8,13 @@ import type { Config, TenantProvider } from '../config.js';
 import { CursorCodec, queryHash, type CursorState, type Key } from './cursor.js';
 import { GatewayError, worstProviderError } from './errors.js';
 import { sha256Hex } from './crypto.js';
-import type { Limiter } from './limiter.js';
+import { Breaker } from './breaker.js';
+import { POLICIES, type Cache } from './cache.js';
+import type { Metrics } from './metrics.js';
+import type { Limiter, Limits } from './limiter.js';
 import type { Logger } from './log.js';
 import { matches, matchesGroup, mergePage, SourceReader, type ProviderWalk } from './merge.js';
-import { Timing, Upstream } from './upstream.js';
+import { RequestScope, Upstream } from './upstream.js';
 import { MapError, type Adapter, type AdapterContext, type Listable, type ListSource } from './types.js';
 
 export interface GatewayDeps {
@@ -22,6 +25,9 @@ export interface GatewayDeps {
   log: Logger;
   clock: () => number;
   cursorSecret: string;
+  /** Shared cache (memory, Redis or Workers); absent = no caching. */
+  cache?: Cache;
+  metrics?: Metrics;
 }
 
 export interface ProviderHealth {
@@ -37,13 +43,43 @@ export interface ListPage<T> {
   providers: Record<string, ProviderStatus>;
 }
 
+/** Cache keys carry the tenant, the provider and the credential's fingerprint: nothing is shared across tenants. */
+export function cachePrefix(tenant: string, p: ProviderId, fp: string): string {
+  return `v1|${tenant}|${p}|${fp}|`;
+}
+
+/** A finished run cannot change any more. */
+const FINAL = new Set(['completed', 'failed', 'timed_out', 'cancelled']);
+
 export class Gateway {
   readonly codec: CursorCodec;
   readonly health = new Map<ProviderId, ProviderHealth>();
+  /** One breaker per provider and vendor origin (tenants may point a provider at different bases). */
+  readonly breakers = new Map<string, Breaker>();
   private readonly fingerprints = new Map<string, Promise<string>>();
+
+  /** Limiter keys seen so far, with their provider (for the queue-depth gauge). */
+  private readonly limiterKeys = new Map<string, ProviderId>();
 
   constructor(readonly deps: GatewayDeps) {
     this.codec = new CursorCodec(deps.cursorSecret);
+    const m = deps.metrics;
+    if (m) {
+      const code = { closed: 0, half_open: 1, open: 2 } as const;
+      m.gauge('simgate_breaker_state', () => [...this.breakers].map(([k, b]) => [{ provider: k.split('|')[0]!, origin: k.split('|')[1]! }, code[b.state]]));
+      m.gauge('simgate_limiter_queued', () => {
+        const byProvider = new Map<string, number>();
+        for (const [key, p] of this.limiterKeys) byProvider.set(p, (byProvider.get(p) ?? 0) + deps.limiter.queued(key));
+        return [...byProvider].map(([provider, n]) => [{ provider }, n]);
+      });
+    }
+  }
+
+  /** The breaker state of a provider for a tenant's base URL. */
+  breakerState(tenant: string, p: ProviderId): 'closed' | 'open' | 'half_open' {
+    const tp = this.deps.config.tenants[tenant]?.providers[p];
+    const base = tp?.baseUrl ?? this.deps.adapters[p]?.spec.defaultBaseUrl;
+    return base ? (this.breakers.get(`${p}|${new URL(base).origin}`)?.state ?? 'closed') : 'closed';
   }
 
   /** The providers a tenant has configured and simgate has an adapter for. */
@@ -69,13 +105,17 @@ export class Gateway {
     return f;
   }
 
-  limitsOf(p: ProviderId): { perMinute: number; concurrency: number } {
+  limitsOf(p: ProviderId): Limits {
     const spec = this.adapter(p).spec;
     const tuned = this.deps.config.providers?.[p]?.rateLimit;
-    return { perMinute: tuned?.perMinute ?? spec.limits.perMinute, concurrency: tuned?.concurrency ?? spec.limits.concurrency };
+    return {
+      perMinute: tuned?.perMinute ?? spec.limits.perMinute,
+      concurrency: tuned?.concurrency ?? spec.limits.concurrency,
+      ...(tuned?.windowMs ? { windowMs: tuned.windowMs } : {}),
+    };
   }
 
-  async context(tenant: string, p: ProviderId, timing: Timing): Promise<AdapterContext> {
+  async context(tenant: string, p: ProviderId, scope: RequestScope): Promise<AdapterContext> {
     const a = this.adapter(p);
     const tp = this.deps.config.tenants[tenant]?.providers[p] as TenantProvider | undefined;
     if (!tp) throw new GatewayError('not_found', `provider ${p} is not configured for this tenant`);
@@ -84,6 +124,9 @@ export class Gateway {
     const tuning = this.deps.config.providers?.[p];
     const fp = await this.fingerprint(tp.apiKey);
     const log = this.deps.log.child({ provider: p });
+    const bkey = `${p}|${new URL(baseUrl).origin}`;
+    let breaker = this.breakers.get(bkey);
+    if (!breaker) this.breakers.set(bkey, (breaker = new Breaker(this.deps.clock, tuning?.breaker?.failures, tuning?.breaker?.cooldownMs)));
     const http = new Upstream({
       provider: p,
       spec: a.spec,
@@ -91,15 +134,24 @@ export class Gateway {
       apiKey: tp.apiKey,
       fetch: this.deps.fetch,
       limiter: this.deps.limiter,
-      limiterKey: `${p}:${fp}`,
+      limiterKey: this.limiterKey(p, fp),
       limits: this.limitsOf(p),
       timeoutMs: tuning?.timeoutMs ?? a.spec.timeoutMs,
       retries: tuning?.retries ?? 2,
-      timing,
+      timing: scope,
       log,
       clock: this.deps.clock,
+      breaker,
+      ...(this.deps.metrics ? { metrics: this.deps.metrics } : {}),
+      ...(this.deps.cache ? { cache: { cache: this.deps.cache, prefix: cachePrefix(tenant, p, fp) } } : {}),
     });
     return { provider: p, tenant, cfg: { ...tp, baseUrl }, http, log };
+  }
+
+  limiterKey(p: ProviderId, fp: string): string {
+    const key = `${p}:${fp}`;
+    this.limiterKeys.set(key, p);
+    return key;
   }
 
   private record(p: ProviderId, err?: GatewayError): void {
@@ -115,16 +167,16 @@ export class Gateway {
   }
 
   /** One page of the merged runs list. */
-  async listRuns(tenant: string, filter: RunFilter, o: { limit: number; cursor?: string | undefined; include: Include[] }, timing: Timing): Promise<ListPage<Run>> {
-    const page = await this.list<Run>(tenant, filter, o, timing, 'runs', (p) => this.adapter(p).sources, (r) => matches(r, filter));
+  async listRuns(tenant: string, filter: RunFilter, o: { limit: number; cursor?: string | undefined; include: Include[] }, scope: RequestScope): Promise<ListPage<Run>> {
+    const page = await this.list<Run>(tenant, filter, o, scope, 'runs', (p) => this.adapter(p).sources, (r) => matches(r, filter));
     let runs = page.data;
-    if (o.include.includes('transcript') || o.include.includes('evaluations')) runs = await this.enrich(tenant, runs, timing, page.providers);
+    if (o.include.includes('transcript') || o.include.includes('evaluations')) runs = await this.enrich(tenant, runs, scope, page.providers);
     return { ...page, data: runs.map((r) => shape(r, o.include)), partial: page.partial || Object.values(page.providers).some((s) => s.status === 'error') };
   }
 
   /** One page of the merged groups list (providers without groups are left out). */
-  async listGroups(tenant: string, filter: RunFilter, o: { limit: number; cursor?: string | undefined }, timing: Timing): Promise<ListPage<Group>> {
-    const page = await this.list<Group>(tenant, filter, o, timing, 'groups', (p) => this.adapter(p).groups?.sources, (g) => matchesGroup(g, filter));
+  async listGroups(tenant: string, filter: RunFilter, o: { limit: number; cursor?: string | undefined }, scope: RequestScope): Promise<ListPage<Group>> {
+    const page = await this.list<Group>(tenant, filter, o, scope, 'groups', (p) => this.adapter(p).groups?.sources, (g) => matchesGroup(g, filter));
     return { ...page, data: page.data.map(({ raw: _raw, ...g }) => g) };
   }
 
@@ -133,7 +185,7 @@ export class Gateway {
     tenant: string,
     filter: RunFilter,
     o: { limit: number; cursor?: string | undefined },
-    timing: Timing,
+    scope: RequestScope,
     kind: string,
     sourcesOf: (p: ProviderId) => ((ctx: AdapterContext, f: RunFilter) => Promise<ListSource<T>[]>) | undefined,
     match: (item: T) => boolean,
@@ -152,7 +204,7 @@ export class Gateway {
         // a provider the cursor already found exhausted is not asked again
         if (ps && !lagging && Object.keys(ps.s).length > 0 && Object.values(ps.s).every((s) => s.d)) return walk;
         try {
-          const ctx = await this.context(tenant, p, timing);
+          const ctx = await this.context(tenant, p, scope);
           const sources = await sourcesOf(p)!(ctx, filter);
           walk.readers = sources.map((src) => new SourceReader<T>(p, src, ctx.http, match, pb, ps?.s[src.id], ctx.log));
         } catch (e) {
@@ -170,7 +222,7 @@ export class Gateway {
       const skipped = w.readers.reduce((n, r) => n + r.skipped, 0);
       providers[p] = w.error
         ? { status: 'error', error: { code: w.error.code, message: w.error.message, retryable: w.error.retryable } }
-        : { status: 'ok', ...(skipped ? { skipped_items: skipped } : {}) };
+        : { status: 'ok', ...(scope.cacheSummary(p) ? { cache: scope.cacheSummary(p) } : {}), ...(skipped ? { skipped_items: skipped } : {}) };
     }
     const failed = walks.filter((w) => w.error);
     if (walks.length > 0 && failed.length === walks.length) {
@@ -185,18 +237,15 @@ export class Gateway {
   }
 
   /** Fetches each run in full where the list did not carry transcript / evaluations. */
-  private async enrich(tenant: string, runs: Run[], timing: Timing, providers: Record<string, ProviderStatus>): Promise<Run[]> {
+  private async enrich(tenant: string, runs: Run[], scope: RequestScope, providers: Record<string, ProviderStatus>): Promise<Run[]> {
     const out = [...runs];
     const todo = runs.map((r, i) => ({ r, i })).filter(({ r }) => r.transcript === undefined || r.evaluations === undefined);
-    const ctxs = new Map<ProviderId, Promise<AdapterContext>>();
     let next = 0;
     const worker = async (): Promise<void> => {
       while (next < todo.length) {
         const { r, i } = todo[next++]!;
         try {
-          let ctx = ctxs.get(r.provider);
-          if (!ctx) ctxs.set(r.provider, (ctx = this.context(tenant, r.provider, timing)));
-          const full = await this.adapter(r.provider).getRun(await ctx, r.id.slice(r.provider.length + 1));
+          const full = await this.fetchRun(tenant, r.provider, r.id.slice(r.provider.length + 1), scope);
           if (full) out[i] = { ...r, transcript: full.transcript ?? [], evaluations: full.evaluations ?? [] };
         } catch (e) {
           const err = e instanceof GatewayError ? e : new GatewayError('provider_error', `${r.provider}: detail failed`);
@@ -232,30 +281,50 @@ export class Gateway {
     }
   }
 
-  async getRun(tenant: string, id: string, include: Include[], timing: Timing): Promise<Run> {
+  /**
+   * One run from its adapter, through the cache: a finished run is immutable and kept long,
+   * an unfinished one briefly; `Cache-Control: no-cache` asks the vendor afresh.
+   */
+  private async fetchRun(tenant: string, provider: ProviderId, key: string, scope: RequestScope): Promise<Run | null> {
+    const ctx = await this.context(tenant, provider, scope);
+    const load = async (): Promise<string | null> => {
+      const run = await this.call(provider, () => this.adapter(provider).getRun(ctx, key));
+      return run ? JSON.stringify(run) : null;
+    };
+    const cache = this.deps.cache;
+    if (!cache) {
+      const text = await load();
+      return text ? (JSON.parse(text) as Run) : null;
+    }
+    const prefix = cachePrefix(tenant, provider, await this.fingerprint(ctx.cfg.apiKey));
+    const r = await cache.get(`${prefix}run:${key}`, load, (v) => (FINAL.has((JSON.parse(v) as Run).status) ? POLICIES.long : POLICIES.list), scope.bypassCache);
+    scope.noteCache(provider, r.result);
+    return r.value ? (JSON.parse(r.value) as Run) : null;
+  }
+
+  async getRun(tenant: string, id: string, include: Include[], scope: RequestScope): Promise<Run> {
     const { provider, native } = this.parseRunId(tenant, id);
-    const ctx = await this.context(tenant, provider, timing);
-    const run = await this.call(provider, () => this.adapter(provider).getRun(ctx, native));
+    const run = await this.fetchRun(tenant, provider, native, scope);
     if (!run) throw new GatewayError('not_found', `no run ${id}`, { retryable: false });
     return shape({ ...run, transcript: run.transcript ?? [], evaluations: run.evaluations ?? [] }, ['transcript', 'evaluations', ...include]);
   }
 
-  async getGroup(tenant: string, id: string, timing: Timing): Promise<Group> {
+  async getGroup(tenant: string, id: string, scope: RequestScope): Promise<Group> {
     const { provider, native } = this.parseRunId(tenant, id);
     const groups = this.adapter(provider).groups;
     if (!groups) throw new GatewayError('not_found', `${provider} has no groups`, { retryable: false });
-    const ctx = await this.context(tenant, provider, timing);
+    const ctx = await this.context(tenant, provider, scope);
     const g = await this.call(provider, () => groups.get(ctx, native));
     if (!g) throw new GatewayError('not_found', `no group ${id}`, { retryable: false });
     const { raw: _raw, ...rest } = g;
     return rest;
   }
 
-  async recording(tenant: string, id: string, range: string | undefined, timing: Timing): Promise<Response> {
+  async recording(tenant: string, id: string, range: string | undefined, scope: RequestScope): Promise<Response> {
     const { provider, native } = this.parseRunId(tenant, id);
     const a = this.adapter(provider);
     if (!a.recording) throw new GatewayError('not_found', `${provider} runs have no recordings`, { retryable: false });
-    const ctx = await this.context(tenant, provider, timing);
+    const ctx = await this.context(tenant, provider, scope);
     const res = await this.call(provider, () => a.recording!(ctx, native, range));
     if (!res) throw new GatewayError('not_found', `run ${id} has no recording`, { retryable: false });
     return res;

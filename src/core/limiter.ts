@@ -7,6 +7,8 @@
 export interface Limits {
   perMinute: number;
   concurrency: number;
+  /** The vendor's window (default a minute); `perMinute` requests are allowed per window. */
+  windowMs?: number;
 }
 
 export interface Limiter {
@@ -29,10 +31,7 @@ interface Bucket {
 export class LocalLimiter implements Limiter {
   private readonly buckets = new Map<string, Bucket>();
 
-  constructor(
-    private readonly clock: () => number = Date.now,
-    private readonly windowMs = 60_000,
-  ) {}
+  constructor(private readonly clock: () => number = Date.now) {}
 
   private bucket(key: string): Bucket {
     let b = this.buckets.get(key);
@@ -71,10 +70,11 @@ export class LocalLimiter implements Limiter {
     for (;;) {
       if (!b.waiters.length) return;
       const now = this.clock();
-      while (b.starts.length && b.starts[0]! <= now - this.windowMs) b.starts.shift();
+      const windowMs = limits.windowMs ?? 60_000;
+      while (b.starts.length && b.starts[0]! <= now - windowMs) b.starts.shift();
       let waitMs = 0;
       if (b.pausedUntil > now) waitMs = b.pausedUntil - now;
-      else if (b.starts.length >= limits.perMinute) waitMs = b.starts[0]! + this.windowMs - now + 1;
+      else if (b.starts.length >= limits.perMinute) waitMs = b.starts[0]! + windowMs - now + 1;
       if (waitMs > 0) {
         if (!b.timer) {
           b.timer = setTimeout(() => {

@@ -8,12 +8,39 @@ import { GatewayError } from './errors.js';
 import type { Limiter, Limits } from './limiter.js';
 import type { Logger } from './log.js';
 import type { VendorSpec } from './types.js';
+import { POLICIES, type Cache, type CacheResult, type PolicyName } from './cache.js';
+import type { Breaker } from './breaker.js';
+import type { Metrics } from './metrics.js';
 
-/** Upstream time per provider for `Server-Timing`. */
-export class Timing {
+/**
+ * What one client request carries down to the upstream calls: whether to bypass the cache
+ * (`Cache-Control: no-cache`), and what comes back up: upstream time per provider for
+ * `Server-Timing`, and how each provider's answers came (cache or vendor).
+ */
+export class RequestScope {
   readonly byProvider = new Map<string, number>();
+  readonly cacheResults = new Map<string, Set<CacheResult>>();
+
+  constructor(readonly bypassCache = false) {}
+
   add(provider: string, ms: number): void {
     this.byProvider.set(provider, (this.byProvider.get(provider) ?? 0) + ms);
+  }
+
+  noteCache(provider: string, r: CacheResult): void {
+    let set = this.cacheResults.get(provider);
+    if (!set) this.cacheResults.set(provider, (set = new Set()));
+    set.add(r);
+  }
+
+  /** How a provider's answers came in this request: from the cache, from the vendor, or both. */
+  cacheSummary(provider: string): 'hit' | 'miss' | 'bypass' | 'partial' | undefined {
+    const r = this.cacheResults.get(provider);
+    if (!r?.size) return undefined;
+    if (r.has('bypass')) return 'bypass';
+    const hit = r.has('hit') || r.has('stale');
+    if (hit && r.has('miss')) return 'partial';
+    return hit ? 'hit' : 'miss';
   }
 }
 
@@ -29,12 +56,16 @@ export interface UpstreamOptions {
   limits: Limits;
   timeoutMs: number;
   retries: number;
-  timing: Timing;
+  timing: RequestScope;
   log: Logger;
   clock?: () => number;
   /** Longest single wait on a vendor's 429 before giving up (ms). */
   maxRateWaitMs?: number;
   sleep?: (ms: number) => Promise<void>;
+  /** Shared cache with this call's key prefix (tenant, provider, credential fingerprint). */
+  cache?: { cache: Cache; prefix: string };
+  breaker?: Breaker;
+  metrics?: Metrics;
 }
 
 const defaultSleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
@@ -56,6 +87,7 @@ export class Upstream {
   url(pathOrUrl: string, query: Record<string, string> = {}): string {
     const u = new URL(/^https?:\/\//.test(pathOrUrl) ? pathOrUrl : this.o.baseUrl + pathOrUrl);
     for (const [k, v] of Object.entries(query)) u.searchParams.set(k, v);
+    u.searchParams.sort();
     return u.toString();
   }
 
@@ -104,7 +136,12 @@ export class Upstream {
    */
   async request(pathOrUrl: string, query: Record<string, string> = {}, o: { headers?: Record<string, string>; pass?: number[] } = {}): Promise<Response> {
     const url = this.url(pathOrUrl, query);
+    const path = new URL(url).pathname;
     const maxRateWait = this.o.maxRateWaitMs ?? 65_000;
+    const breaker = this.o.breaker;
+    if (breaker && !breaker.allow()) {
+      throw this.fail('provider_unavailable', 'circuit open after repeated failures; not calling the vendor', Math.ceil(breaker.retryInMs() / 1000) || 1);
+    }
     let attempt = 0;
     let rateWaits = 0;
     for (;;) {
@@ -115,27 +152,34 @@ export class Upstream {
       } catch (e) {
         const timedOut = e instanceof Error && (e.name === 'TimeoutError' || e.name === 'AbortError');
         this.o.timing.add(this.o.provider, this.clock() - started);
-        this.o.log.log('warn', 'upstream failed', { provider: this.o.provider, path: new URL(url).pathname, error: timedOut ? 'timeout' : 'network', attempt });
+        this.o.metrics?.inc('simgate_upstream_requests_total', { provider: this.o.provider, status: timedOut ? 'timeout' : 'error' });
+        this.o.log.log('warn', 'upstream failed', { provider: this.o.provider, path, error: timedOut ? 'timeout' : 'network', attempt });
         if (attempt < this.o.retries) {
           await this.backoff(attempt++);
           continue;
         }
-        throw timedOut
-          ? this.fail('provider_timeout', `no answer within ${this.o.timeoutMs} ms`)
-          : this.fail('provider_unavailable', 'connection failed');
+        breaker?.failure();
+        throw timedOut ? this.fail('provider_timeout', `no answer within ${this.o.timeoutMs} ms`) : this.fail('provider_unavailable', 'connection failed');
       }
       this.o.timing.add(this.o.provider, this.clock() - started);
-      if (res.ok || o.pass?.includes(res.status)) return res;
+      this.o.metrics?.inc('simgate_upstream_requests_total', { provider: this.o.provider, status: String(res.status) });
+      this.adaptToRateHeaders(res);
+      if (res.ok || o.pass?.includes(res.status)) {
+        breaker?.success();
+        return res;
+      }
       const body = await readError(res);
       const vendorMsg = this.o.spec.errorMessage(body) ?? `HTTP ${res.status}`;
-      this.o.log.log('warn', 'upstream error status', { provider: this.o.provider, path: new URL(url).pathname, status: res.status, attempt });
+      this.o.log.log('warn', 'upstream error status', { provider: this.o.provider, path, status: res.status, attempt });
       if (res.status === 429) {
+        // the vendor's own limit: wait as long as it says (shared with every call on this credential) and resume
         const wait = this.rateWait(res);
         if (wait <= maxRateWait && rateWaits < 5) {
           rateWaits += 1;
           this.o.limiter.pause(this.o.limiterKey, this.clock() + wait);
           continue;
         }
+        breaker?.success();
         throw this.fail('provider_unavailable', `rate limited by the vendor (${vendorMsg})`, Math.ceil(wait / 1000));
       }
       if (res.status >= 500) {
@@ -143,8 +187,10 @@ export class Upstream {
           await this.backoff(attempt++);
           continue;
         }
+        breaker?.failure();
         throw this.fail(res.status === 503 ? 'provider_unavailable' : 'provider_error', `vendor answered ${res.status}: ${vendorMsg}`);
       }
+      breaker?.success();
       if (res.status === 401 || res.status === 403) {
         throw this.fail('provider_error', `vendor rejected the configured credential (${res.status})`);
       }
@@ -152,9 +198,16 @@ export class Upstream {
     }
   }
 
-  /** GET a JSON body; null on 404 when `allow404`. Malformed JSON is a provider error. */
-  async json(pathOrUrl: string, query: Record<string, string> = {}, o: { allow404?: boolean } = {}): Promise<unknown> {
-    const res = await this.request(pathOrUrl, query, o.allow404 ? { pass: [404] } : {});
+  /** `X-RateLimit-Remaining: 0` means the budget is spent: hold every call on this credential until the reset. */
+  private adaptToRateHeaders(res: Response): void {
+    if (res.status === 429 || res.headers.get('x-ratelimit-remaining') !== '0') return;
+    const reset = Number(res.headers.get('x-ratelimit-reset'));
+    if (reset > 0) this.o.limiter.pause(this.o.limiterKey, reset > 1e12 ? reset : reset * 1000);
+  }
+
+  /** The vendor's answer as text (null on an allowed 404), checked to be JSON before anyone may cache it. */
+  private async fetchJsonText(url: string, allow404: boolean): Promise<string | null> {
+    const res = await this.request(url, {}, allow404 ? { pass: [404] } : {});
     if (res.status === 404) {
       await res.body?.cancel();
       return null;
@@ -163,10 +216,30 @@ export class Upstream {
       throw this.fail('provider_unavailable', 'connection dropped while reading the answer');
     });
     try {
-      return JSON.parse(text) as unknown;
+      JSON.parse(text);
     } catch {
       throw this.fail('provider_error', 'vendor sent a body that is not valid JSON');
     }
+    return text;
+  }
+
+  /**
+   * GET a JSON body; null on 404 when `allow404`. Malformed JSON is a provider error. Answers are cached
+   * under the tenant, provider, credential fingerprint and normalized URL, for as long as `cache` says.
+   */
+  async json(pathOrUrl: string, query: Record<string, string> = {}, o: { allow404?: boolean; cache?: PolicyName | 'none' } = {}): Promise<unknown> {
+    const url = this.url(pathOrUrl, query);
+    const cache = this.o.cache;
+    const policy = o.cache ?? 'list';
+    let text: string | null;
+    if (!cache || policy === 'none') {
+      text = await this.fetchJsonText(url, o.allow404 ?? false);
+    } else {
+      const r = await cache.cache.get(`${cache.prefix}${url}`, () => this.fetchJsonText(url, o.allow404 ?? false), () => POLICIES[policy], this.o.timing.bypassCache);
+      this.o.timing.noteCache(this.o.provider, r.result);
+      text = r.value;
+    }
+    return text === null ? null : (JSON.parse(text) as unknown);
   }
 
   /**

@@ -37,11 +37,11 @@ export function registerGroups(app: App, gateway: Gateway): void {
   app.openapi(listRoute, async (c) => {
     const q = c.req.valid('query');
     const f = filterOf(q);
-    const page = await gateway.listGroups(c.get('principal').tenant, { ...f, outcome: undefined, channel: undefined, agent_id: undefined }, { limit: q.limit, cursor: q.cursor }, c.get('timing'));
+    const page = await gateway.listGroups(c.get('principal').tenant, { ...f, outcome: undefined, channel: undefined, agent_id: undefined }, { limit: q.limit, cursor: q.cursor }, c.get('scope'));
     return c.json(page, 200);
   });
   app.openapi(oneRoute, async (c) => {
-    const g = await gateway.getGroup(c.get('principal').tenant, c.req.valid('param').id, c.get('timing'));
+    const g = await gateway.getGroup(c.get('principal').tenant, c.req.valid('param').id, c.get('scope'));
     return c.json({ data: g }, 200);
   });
 }

@@ -1,7 +1,11 @@
 /** Operations: /healthz, /readyz, /openapi.json, /docs (offline assets from swagger-ui-dist). */
 import type { App } from '../app.js';
+import type { Metrics } from '../core/metrics.js';
 
 export interface OpsDeps {
+  metrics?: Metrics;
+  /** Serve GET /metrics (config `metrics.enabled`, default true). */
+  metricsEnabled?: boolean;
   /** Checks of the dependencies (Redis, when configured); empty when there are none. */
   readiness?: () => Promise<Record<string, { ok: boolean; message?: string }>>;
   /** Serves a static asset of the docs page (swagger-ui-dist), or null when absent. */
@@ -30,6 +34,11 @@ export function registerOps(app: App, deps: OpsDeps): void {
     const ok = Object.values(checks).every((x) => x.ok);
     return c.json({ data: { status: ok ? 'ready' : 'not_ready', checks } }, ok ? 200 : 503);
   });
+
+  if (deps.metrics && deps.metricsEnabled !== false) {
+    const m = deps.metrics;
+    app.get('/metrics', (c) => c.body(m.render(), 200, { 'Content-Type': 'text/plain; version=0.0.4; charset=utf-8' }));
+  }
 
   app.doc31('/openapi.json', {
     openapi: '3.1.0',

@@ -25,15 +25,16 @@ export function registerProviders(app: App, gateway: Gateway): void {
         const h = gateway.health.get(p);
         const limits = gateway.limitsOf(p);
         const tp = gateway.deps.config.tenants[tenant]!.providers[p]!;
-        const key = `${p}:${await gateway.fingerprint(tp.apiKey)}`;
-        const state = !h || h.consecutiveFailures === 0 ? 'ok' : h.consecutiveFailures >= 3 ? 'down' : 'degraded';
+        const key = gateway.limiterKey(p, await gateway.fingerprint(tp.apiKey));
+        const breaker = gateway.breakerState(tenant, p);
+        const state = breaker === 'open' ? 'down' : !h || h.consecutiveFailures === 0 ? 'ok' : h.consecutiveFailures >= 3 ? 'down' : 'degraded';
         return {
           id: p,
           name: a.spec.name,
           capabilities: a.capabilities,
           health: {
             state,
-            breaker: 'closed',
+            breaker,
             last_success_at: h?.lastSuccessAt ? new Date(h.lastSuccessAt).toISOString() : null,
             last_error: h?.lastError ?? null,
           },

@@ -87,19 +87,19 @@ const recordingRoute = createRoute({
 export function registerRuns(app: App, gateway: Gateway): void {
   app.openapi(listRoute, async (c) => {
     const q = c.req.valid('query');
-    const page = await gateway.listRuns(c.get('principal').tenant, filterOf(q), { limit: q.limit, cursor: q.cursor, include: q.include ?? [] }, c.get('timing'));
+    const page = await gateway.listRuns(c.get('principal').tenant, filterOf(q), { limit: q.limit, cursor: q.cursor, include: q.include ?? [] }, c.get('scope'));
     return c.json(page, 200);
   });
 
   app.openapi(oneRoute, async (c) => {
     const { id } = c.req.valid('param');
-    const run = await gateway.getRun(c.get('principal').tenant, id, c.req.valid('query').include ?? [], c.get('timing'));
+    const run = await gateway.getRun(c.get('principal').tenant, id, c.req.valid('query').include ?? [], c.get('scope'));
     return c.json({ data: run }, 200);
   });
 
   app.openapi(recordingRoute, async (c) => {
     const { id } = c.req.valid('param');
-    const res = await gateway.recording(c.get('principal').tenant, id, c.req.header('range'), c.get('timing'));
+    const res = await gateway.recording(c.get('principal').tenant, id, c.req.header('range'), c.get('scope'));
     return res as never;
   });
 }

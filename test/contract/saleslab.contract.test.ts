@@ -115,7 +115,7 @@ describe('full walk', () => {
   it('with vendor drift every session is still listed once: paused → unknown, "81" → 81, legendary kept', async () => {
     const d = client(gw.url, 'drift-key-0001');
     const first = await d.json<RunList>('/v1/runs?limit=37');
-    expect(first.body.providers['saleslab']).toEqual({ status: 'ok' }); // nothing unmappable: skipped_items absent
+    expect(first.body.providers['saleslab']).toEqual({ status: 'ok', cache: 'bypass' }); // nothing unmappable: skipped_items absent
     const { runs } = await walk(d, 'limit=37');
     expect(sortedIds(runs)).toEqual(ids(driftSim.sessions()));
     expect(new Set(runs.map((r) => r.id)).size).toBe(runs.length);
@@ -141,7 +141,7 @@ describe('full walk', () => {
     const g = await startGateway({ config: config(), adapters: { saleslab }, log: silentLogger, port: 0, fetch: corrupt });
     try {
       const gc = client(g.url, 'acme-key-0001');
-      expect((await gc.json<RunList>('/v1/runs?limit=37')).body.providers['saleslab']).toEqual({ status: 'ok', skipped_items: 1 });
+      expect((await gc.json<RunList>('/v1/runs?limit=37')).body.providers['saleslab']).toEqual({ status: 'ok', cache: 'bypass', skipped_items: 1 });
       const { runs } = await walk(gc, 'limit=37');
       expect(sortedIds(runs)).toEqual(ids(sim.sessions().filter((r) => r.session.id !== broken)));
     } finally {

@@ -83,7 +83,7 @@ describe('partial results', () => {
     expect(first.status).toBe(200);
     expect(first.body.partial).toBe(true);
     expect(first.body.providers['synthflow']).toMatchObject({ status: 'error', error: { code: 'provider_error', retryable: false } });
-    expect(first.body.providers['pathsim']).toEqual({ status: 'ok' });
+    expect(first.body.providers['pathsim']).toEqual({ status: 'ok', cache: 'bypass' });
     expect(first.body.data.length).toBe(40);
     expect(first.body.data.some((r) => r.provider === 'synthflow')).toBe(false);
     // two more pages while it is down, then it recovers

@@ -73,8 +73,8 @@ describe('config', () => {
       {},
     );
     const ring = await KeyRing.from(cfg);
-    expect(await ring.verify('secret-key-a')).toEqual({ tenant: 'a', scopes: ['runs:read'] });
-    expect(await ring.verify('secret-key-b')).toEqual({ tenant: 'b', scopes: ['reports:read'] });
+    expect(await ring.verify('secret-key-a')).toMatchObject({ tenant: 'a', scopes: ['runs:read'], perMinute: 600 });
+    expect(await ring.verify('secret-key-b')).toMatchObject({ tenant: 'b', scopes: ['reports:read'] });
     expect(await ring.verify('secret-key-c')).toBeNull();
     expect(problems(JSON.stringify({ tenants: { a: { keys: [{ sha256: 'abc', scopes: ['runs:read'] }], providers: {} } } }))[0]).toMatch(/^tenants\.a\.keys\.0/);
   });

@@ -9,7 +9,7 @@ import fc from 'fast-check';
 import { Gateway } from '../../src/core/gateway.js';
 import { LocalLimiter } from '../../src/core/limiter.js';
 import { silentLogger } from '../../src/core/log.js';
-import { Timing } from '../../src/core/upstream.js';
+import { RequestScope } from '../../src/core/upstream.js';
 import type { Adapter, ListSource, Pagination } from '../../src/core/types.js';
 import type { ProviderId, Run } from '../../schemas/run.js';
 import type { Config } from '../../src/config.js';
@@ -166,7 +166,7 @@ describe('merge + cursor properties', () => {
         let cursor: string | undefined;
         let pages = 0;
         do {
-          const page = await gw.listRuns('t', {}, { limit, cursor, include: [] }, new Timing());
+          const page = await gw.listRuns('t', {}, { limit, cursor, include: [] }, new RequestScope());
           out.push(...page.data);
           expect(page.partial).toBe(false);
           cursor = page.next_cursor ?? undefined;

@@ -1,0 +1,159 @@
+/**
+ * The cache: one interface over three stores (in-memory LRU, Redis, Workers Cache API / KV),
+ * with stale-while-revalidate, coalescing of identical concurrent loads, and no caching of
+ * errors. A store that fails (Redis down) degrades to "no cache", never to a failed request.
+ */
+import type { Metrics } from './metrics.js';
+
+/** A key-value store with expiry; values are strings. */
+export interface CacheStore {
+  readonly name: string;
+  get(key: string): Promise<string | null>;
+  set(key: string, value: string, ttlMs: number): Promise<void>;
+}
+
+/** How long a value is fresh, and how much longer it may be served stale while it is refreshed. */
+export interface Policy {
+  freshMs: number;
+  staleMs: number;
+}
+
+export const POLICIES = {
+  /** Vendor list pages: briefly. */
+  list: { freshMs: 15_000, staleMs: 120_000 },
+  /** Slow-changing vendor metadata (workspaces, agents, users). */
+  meta: { freshMs: 300_000, staleMs: 3_600_000 },
+  /** What cannot change any more (finished runs, final scorecards). */
+  long: { freshMs: 86_400_000, staleMs: 86_400_000 },
+} satisfies Record<string, Policy>;
+export type PolicyName = keyof typeof POLICIES;
+
+export type CacheResult = 'hit' | 'stale' | 'miss' | 'bypass';
+
+interface Entry {
+  v: string;
+  f: number;
+  s: number;
+}
+
+/** Bounded in-memory LRU (the embedded default). */
+export class MemoryStore implements CacheStore {
+  readonly name = 'memory';
+  private readonly map = new Map<string, { value: string; expires: number }>();
+  private bytes = 0;
+
+  constructor(
+    private readonly maxEntries = 10_000,
+    private readonly maxBytes = 64 * 1024 * 1024,
+    private readonly clock: () => number = Date.now,
+  ) {}
+
+  async get(key: string): Promise<string | null> {
+    const e = this.map.get(key);
+    if (!e) return null;
+    if (e.expires <= this.clock()) {
+      this.delete(key);
+      return null;
+    }
+    this.map.delete(key);
+    this.map.set(key, e);
+    return e.value;
+  }
+
+  async set(key: string, value: string, ttlMs: number): Promise<void> {
+    this.delete(key);
+    if (value.length * 2 > this.maxBytes) return;
+    this.map.set(key, { value, expires: this.clock() + ttlMs });
+    this.bytes += value.length * 2;
+    while (this.map.size > this.maxEntries || this.bytes > this.maxBytes) {
+      const oldest = this.map.keys().next().value;
+      if (oldest === undefined) break;
+      this.delete(oldest);
+    }
+  }
+
+  get size(): number {
+    return this.map.size;
+  }
+
+  private delete(key: string): void {
+    const e = this.map.get(key);
+    if (e) {
+      this.bytes -= e.value.length * 2;
+      this.map.delete(key);
+    }
+  }
+}
+
+export class Cache {
+  private readonly inflight = new Map<string, Promise<string | null>>();
+
+  constructor(
+    readonly store: CacheStore,
+    private readonly clock: () => number,
+    private readonly metrics?: Metrics,
+    private readonly onStoreError: (e: unknown) => void = () => {},
+  ) {}
+
+  private async read(key: string): Promise<Entry | null> {
+    try {
+      const text = await this.store.get(key);
+      return text ? (JSON.parse(text) as Entry) : null;
+    } catch (e) {
+      this.onStoreError(e);
+      return null;
+    }
+  }
+
+  private async write(key: string, value: string, p: Policy): Promise<void> {
+    const now = this.clock();
+    const entry: Entry = { v: value, f: now + p.freshMs, s: now + p.freshMs + p.staleMs };
+    try {
+      await this.store.set(key, JSON.stringify(entry), p.freshMs + p.staleMs);
+    } catch (e) {
+      this.onStoreError(e);
+    }
+  }
+
+  /**
+   * The value of `key`, loading it when absent (or when `bypass`). `policy(value)` says how long a
+   * loaded value may be kept; null keeps it out of the cache. A failed load is never stored.
+   */
+  async get(key: string, load: () => Promise<string | null>, policy: (value: string) => Policy | null, bypass = false): Promise<{ value: string | null; result: CacheResult }> {
+    if (!bypass) {
+      const e = await this.read(key);
+      const now = this.clock();
+      if (e && e.f > now) {
+        this.metrics?.inc('simgate_cache_requests_total', { result: 'hit' });
+        return { value: e.v, result: 'hit' };
+      }
+      if (e && e.s > now) {
+        this.metrics?.inc('simgate_cache_requests_total', { result: 'stale' });
+        // serve stale now; refresh behind (coalesced; errors leave the stale value in place)
+        this.coalesced(key, load, policy).catch(() => {});
+        return { value: e.v, result: 'stale' };
+      }
+    }
+    this.metrics?.inc('simgate_cache_requests_total', { result: bypass ? 'bypass' : 'miss' });
+    return { value: await this.coalesced(key, load, policy), result: bypass ? 'bypass' : 'miss' };
+  }
+
+  /** One load per key at a time: concurrent callers share it. */
+  private coalesced(key: string, load: () => Promise<string | null>, policy: (value: string) => Policy | null): Promise<string | null> {
+    let p = this.inflight.get(key);
+    if (!p) {
+      p = (async () => {
+        try {
+          const v = await load();
+          const pol = v === null ? null : policy(v);
+          if (v !== null && pol) await this.write(key, v, pol);
+          return v;
+        } finally {
+          this.inflight.delete(key);
+        }
+      })();
+      this.inflight.set(key, p);
+    }
+    return p;
+  }
+}
