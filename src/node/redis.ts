@@ -109,8 +109,8 @@ export class RedisLimiter implements Limiter {
         connection: this.connection,
         clearDatastore: false,
         maxConcurrent: l.concurrency,
-        // 5% margin: arrival jitter at the vendor must not push a window over its limit
-        minTime: Math.ceil((windowMs / l.perMinute) * 1.05),
+        // 8% margin: arrival jitter at the vendor must not push any window over its limit
+        minTime: Math.ceil((windowMs / l.perMinute) * 1.08),
         reservoir: l.perMinute,
         reservoirRefreshAmount: l.perMinute,
         reservoirRefreshInterval: windowMs,
@@ -123,7 +123,17 @@ export class RedisLimiter implements Limiter {
     return b;
   }
 
-  private get healthy(): boolean {
+  /** Is Redis usable? A client still making its first connection is waited for briefly. */
+  private async healthy(): Promise<boolean> {
+    if (this.client.status === 'ready') return true;
+    if (this.client.status !== 'connecting' && this.client.status !== 'connect' && this.client.status !== 'wait') return false;
+    await new Promise<void>((resolve) => {
+      const t = setTimeout(resolve, 2000);
+      this.client.once('ready', () => {
+        clearTimeout(t);
+        resolve();
+      });
+    });
     return this.client.status === 'ready';
   }
 
@@ -141,7 +151,7 @@ export class RedisLimiter implements Limiter {
   async schedule<T>(key: string, limits: Limits, fn: () => Promise<T>): Promise<T> {
     const wait = (this.pausedUntil.get(key) ?? 0) - Date.now();
     if (wait > 0) await new Promise((r) => setTimeout(r, wait));
-    if (!this.healthy) return this.local.schedule(key, limits, fn);
+    if (!(await this.healthy())) return this.local.schedule(key, limits, fn);
     let started = false;
     let cancelled = false;
     let abort = (): void => {};
@@ -171,6 +181,10 @@ export class RedisLimiter implements Limiter {
   }
 
   async close(): Promise<void> {
-    await Promise.all([...this.limiters.values()].map((b) => b.disconnect(false).catch(() => {})));
+    try {
+      await this.connection.disconnect(false);
+    } catch {
+      // already gone
+    }
   }
 }
