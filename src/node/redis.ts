@@ -134,7 +134,7 @@ export class RedisLimiter implements Limiter {
         resolve();
       });
     });
-    return this.client.status === 'ready';
+    return (this.client.status as string) === 'ready';
   }
 
   queued(key: string): number {
