@@ -45,9 +45,13 @@ async function main(): Promise<void> {
   const running = await startGateway({ config, port, host, log, ...(redisUrl ? { redisUrl } : {}) });
   log.log('info', 'listening', { url: running.url, mode: demo ? 'demo' : 'config', shared_state: redisUrl ? 'redis' : 'memory' });
   if (demo) {
-    console.log(`simgate demo: built-in vendor simulators on loopback, tenant "demo" with key "demo".`);
-    console.log(`  curl -H 'Authorization: Bearer demo' ${running.url}/v1/runs`);
-    console.log(`  API reference: ${running.url}/docs`);
+    console.log(
+      [
+        `simgate demo: built-in vendor simulators on loopback, tenant "demo" with key "demo".`,
+        `  curl -H 'Authorization: Bearer demo' ${running.url}/v1/runs`,
+        `  API reference: ${running.url}/docs`,
+      ].join('\n'),
+    );
   }
   let stopping = false;
   const stop = async (signal: string): Promise<void> => {

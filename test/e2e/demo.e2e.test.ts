@@ -14,7 +14,7 @@ describe('demo mode', () => {
       const t = setTimeout(() => reject(new Error(`no start-up line: ${out}`)), 30_000);
       const check = (): void => {
         const m = /curl -H 'Authorization: Bearer demo' (http:\/\/[0-9.:]+)\/v1\/runs/.exec(out);
-        if (m) {
+        if (m && out.includes('/docs')) {
           clearTimeout(t);
           resolve(m[1]!);
         }
