@@ -45,6 +45,20 @@ const KNOWN: Array<[RegExp, string[]]> = [
   [/^\/(healthz|readyz|openapi\.json|docs|metrics)$/, ['GET']],
 ];
 
+/** Keeps work that outlives the answer alive: the request's waitUntil on Workers, a detached promise on Node. */
+function background(c: Context<AppEnv>): (p: Promise<unknown>) => void {
+  let ctx: { waitUntil(p: Promise<unknown>): void } | undefined;
+  try {
+    ctx = c.executionCtx;
+  } catch {
+    ctx = undefined; // Node: no execution context
+  }
+  return (p) => {
+    const quiet = p.catch(() => {});
+    ctx?.waitUntil(quiet);
+  };
+}
+
 /** The route template of a path (bounded label values for metrics and logs). */
 function routeOf(path: string): string {
   if (/^\/v1\/runs\/[^/]+\/recording$/.test(path)) return '/v1/runs/{id}/recording';
@@ -82,7 +96,7 @@ export async function buildApp(deps: AppDeps): Promise<{ app: App; gateway: Gate
     const id = given && REQUEST_ID.test(given) ? given : crypto.randomUUID();
     c.set('requestId', id);
     c.set('started', deps.clock());
-    c.set('scope', new RequestScope(/\bno-cache\b/i.test(c.req.header('cache-control') ?? '')));
+    c.set('scope', new RequestScope(/\bno-cache\b/i.test(c.req.header('cache-control') ?? ''), background(c)));
     await next();
     c.header('X-Request-Id', id);
     const route = routeOf(c.req.path);

@@ -5,7 +5,10 @@
  *   `${NAME}` in it reads the Worker's other string bindings (vars and secrets).
  * - A missing or invalid config answers every request with the API error envelope (500 `internal`), the
  *   message naming the problems, never the config text.
- * - The app is built once per isolate (cached on the config text). Rate limiting is in-isolate (LocalLimiter).
+ * - The app is built once per isolate (cached on the config text). Rate limiting is in-isolate (LocalLimiter
+ *   for the vendors, MemoryKeyLimiter for the gateway keys), and so are the metrics of GET /metrics.
+ * - Cache (src/workers-cache.ts): the KV namespace bound as `CACHE` when there is one (global, eventually
+ *   consistent), else the Cache API (`caches.default`, per data center), else none.
  * - `/docs` assets come from the static-assets binding `ASSETS` (wrangler.toml `[assets]`), when bound.
  *
  * Only Web-standard, runtime-neutral modules are reachable from here: no `node:*` imports.
@@ -15,19 +18,25 @@ import { adapters } from '../adapters/index.js';
 import { buildApp, type App } from './app.js';
 import { ConfigError, parseConfig } from './config.js';
 import { sha256Hex } from './core/crypto.js';
+import { Cache, type CacheStore } from './core/cache.js';
 import { GatewayError, envelope } from './core/errors.js';
 import { LocalLimiter } from './core/limiter.js';
 import { jsonLogger, type Logger } from './core/log.js';
+import { Metrics } from './core/metrics.js';
+import { MemoryKeyLimiter } from './core/ratelimit.js';
+import { CacheApiStore, KvStore, defaultCacheApi, isKvNamespace, type KvNamespace } from './workers-cache.js';
 
 /** The static-assets binding (the part simgate uses). */
 export interface AssetsBinding {
   fetch(request: Request): Promise<Response>;
 }
 
-/** The Worker's bindings: the config, the optional assets binding, and any string vars/secrets `${NAME}` reads. */
+/** The Worker's bindings: the config, the optional assets and cache bindings, and any string vars/secrets `${NAME}` reads. */
 export interface Env {
   SIMGATE_CONFIG?: string;
   ASSETS?: AssetsBinding;
+  /** A KV namespace for the cache (wrangler.toml `[[kv_namespaces]]`, binding "CACHE"). */
+  CACHE?: KvNamespace;
   [binding: string]: unknown;
 }
 
@@ -62,8 +71,22 @@ function docsAssetFrom(assets: AssetsBinding | undefined): ((name: string) => Pr
   };
 }
 
+/** The cache store: KV when `CACHE` is a KV namespace, else the Cache API when the runtime has it, else none. */
+function cacheStoreFor(env: Env): CacheStore | null {
+  if (isKvNamespace(env.CACHE)) return new KvStore(env.CACHE);
+  if (env.CACHE !== undefined) log.log('warn', 'the CACHE binding is not a KV namespace; using the Cache API');
+  const c = defaultCacheApi();
+  return c ? new CacheApiStore(c) : null;
+}
+
 async function build(text: string, env: Env): Promise<App> {
   const config = parseConfig(text, stringBindings(env));
+  const metrics = new Metrics();
+  const store = cacheStoreFor(env);
+  const onStoreError = (e: unknown): void => {
+    metrics.inc('simgate_cache_store_errors_total');
+    log.log('warn', 'cache store failed; serving without it', { store: store?.name, error: e instanceof Error ? e.message : String(e) });
+  };
   const { app } = await buildApp({
     config,
     adapters,
@@ -73,6 +96,10 @@ async function build(text: string, env: Env): Promise<App> {
     log,
     clock: Date.now,
     cursorSecret: config.cursorSecret ?? (await sha256Hex(text)),
+    ...(store ? { cache: new Cache(store, Date.now, metrics, onStoreError) } : {}),
+    metrics,
+    metricsEnabled: config.metrics?.enabled ?? true,
+    keyLimiter: new MemoryKeyLimiter(),
     docsAsset: docsAssetFrom(env.ASSETS),
     readiness: async () => ({}),
   });
@@ -120,6 +147,7 @@ export default {
       if (e instanceof ConfigError) return startupError(request, `invalid SIMGATE_CONFIG: ${e.problems.map(safeProblem).join('; ')}`);
       return startupError(request, 'the gateway could not start; see the Worker logs');
     }
+    // work that outlives the answer (cache refreshes and writes) goes to ctx.waitUntil through the app
     return app.fetch(request, env, ctx);
   },
 };

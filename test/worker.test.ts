@@ -11,11 +11,21 @@ import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { gzipSync } from 'node:zlib';
 import { Miniflare } from 'miniflare';
+import { POLICIES } from '../src/core/cache.js';
+import { CacheApiStore, KV_MAX_KEY_BYTES, KvStore, type CacheApi, type KvNamespace } from '../src/workers-cache.js';
 import { startPathsimSimulator, type PathsimSimulator, type PathsimSession } from '../adapters/pathsim/simulator.js';
 
 const run = promisify(execFile);
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const TENANT_KEY = 'worker-tenant-key';
+/** Two more tenants with the same PathSim (same vendor key), for the cache tests: nothing cached is shared between them. */
+const CACHE_A_KEY = 'worker-cache-a-key';
+const CACHE_B_KEY = 'worker-cache-b-key';
+/** A tenant whose list is cached in beforeAll, to be stale by the last test (list entries are fresh for 15 s). */
+const CACHE_STALE_KEY = 'worker-cache-stale-key';
+const LIST = '/v1/runs?limit=5';
+/** A key with a tiny per-minute limit (the gateway's own per-key limit). */
+const LIMITED_KEY = 'worker-limited-key';
 const SECRET_IN_BAD_CONFIG = 'super-secret-value-123';
 type Json = Record<string, any>;
 
@@ -23,10 +33,17 @@ let outDir: string;
 let bundle: string;
 let sim: PathsimSimulator;
 let mf: Miniflare;
+/** When the stale-test tenant's list was cached. */
+let stalePrimedAt = 0;
+
+const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
 /** A request to one of the Workers (the first, `simgate`, unless named). */
-async function get(p: string, o: { key?: string; worker?: string } = {}): Promise<{ status: number; headers: Headers; body: Json; text: string }> {
-  const headers: Record<string, string> = o.key ? { Authorization: `Bearer ${o.key}` } : {};
+async function get(
+  p: string,
+  o: { key?: string; worker?: string; headers?: Record<string, string> } = {},
+): Promise<{ status: number; headers: Headers; body: Json; text: string }> {
+  const headers: Record<string, string> = { ...o.headers, ...(o.key ? { Authorization: `Bearer ${o.key}` } : {}) };
   const url = `http://simgate.test${p}`;
   const res = o.worker ? await (await mf.getWorker(o.worker)).fetch(url, { headers }) : await mf.dispatchFetch(url, { headers });
   const text = await res.text();
@@ -60,8 +77,23 @@ beforeAll(async () => {
   const config = {
     tenants: {
       acme: {
-        keys: [{ key: TENANT_KEY, scopes: ['runs:read', 'reports:read'] }],
+        keys: [
+          { key: TENANT_KEY, scopes: ['runs:read', 'reports:read'] },
+          { key: LIMITED_KEY, scopes: ['runs:read'], perMinute: 2 },
+        ],
         // `${PATHSIM_API_KEY}` is read from another binding of the Worker
+        providers: { pathsim: { apiKey: '${PATHSIM_API_KEY}', baseUrl: sim.baseUrl } },
+      },
+      'cache-a': {
+        keys: [{ key: CACHE_A_KEY, scopes: ['runs:read'] }],
+        providers: { pathsim: { apiKey: '${PATHSIM_API_KEY}', baseUrl: sim.baseUrl } },
+      },
+      'cache-b': {
+        keys: [{ key: CACHE_B_KEY, scopes: ['runs:read'] }],
+        providers: { pathsim: { apiKey: '${PATHSIM_API_KEY}', baseUrl: sim.baseUrl } },
+      },
+      'cache-stale': {
+        keys: [{ key: CACHE_STALE_KEY, scopes: ['runs:read'] }],
         providers: { pathsim: { apiKey: '${PATHSIM_API_KEY}', baseUrl: sim.baseUrl } },
       },
     },
@@ -80,6 +112,8 @@ beforeAll(async () => {
           routerConfig: { has_user_worker: true, invoke_user_worker_ahead_of_assets: true },
         },
       },
+      // the same gateway with a KV namespace bound as CACHE: the cache lives in KV instead of the Cache API
+      { ...common, name: 'simgate-kv', bindings: { SIMGATE_CONFIG: JSON.stringify(config), PATHSIM_API_KEY: sim.apiKey }, kvNamespaces: ['CACHE'] },
       { ...common, name: 'bad-json', bindings: { SIMGATE_CONFIG: `{"tenants": {"acme": {"keys": [{"key": "${SECRET_IN_BAD_CONFIG}" ` } },
       {
         ...common,
@@ -90,6 +124,10 @@ beforeAll(async () => {
     ],
   });
   await mf.ready;
+  // cached now, stale by the time the last test runs (the tests in between shorten its wait)
+  const primed = await get(LIST, { key: CACHE_STALE_KEY });
+  expect(primed.body.providers?.pathsim?.cache, primed.text).toBe('miss');
+  stalePrimedAt = Date.now();
 }, 60_000);
 
 afterAll(async () => {
@@ -126,7 +164,8 @@ describe('the Worker in workerd', () => {
       expect(r.status, r.text).toBe(200);
       expect(r.body.partial).toBe(false);
       expect(r.body.providers.pathsim.status).toBe('ok');
-      expect(r.headers.get('server-timing')).toMatch(/gateway;dur=\d+.*pathsim;dur=\d+/);
+      // the vendor's time when it was asked (a later page may come wholly from the cache: the upstream pages are cached)
+      expect(r.headers.get('server-timing')).toMatch(r.body.providers.pathsim.cache === 'hit' ? /^gateway;dur=\d+$/ : /gateway;dur=\d+.*pathsim;dur=\d+/);
       const runs = r.body.data as Json[];
       expect(runs.length).toBeGreaterThan(0);
       for (const x of runs) {
@@ -221,4 +260,171 @@ describe('the Worker in workerd', () => {
     expectEnvelope(r.body, 'internal', 500);
     expect(r.body.error.message).toMatch(/SIMGATE_CONFIG is not set/);
   });
+});
+
+describe('the Worker cache', () => {
+  /** One request, with how many calls the PathSim simulator answered meanwhile. */
+  async function counted(p: string, o: Parameters<typeof get>[1]): Promise<Awaited<ReturnType<typeof get>> & { simCalls: number }> {
+    const before = sim.server.log.length;
+    const r = await get(p, o);
+    expect(r.status, r.text).toBe(200);
+    expect(r.body.providers.pathsim.status).toBe('ok');
+    return { ...r, simCalls: sim.server.log.length - before };
+  }
+
+  it('answers a repeated list from the Cache API without calling the vendor', async () => {
+    const first = await counted(LIST, { key: CACHE_A_KEY });
+    expect(first.body.providers.pathsim.cache).toBe('miss');
+    expect(first.simCalls).toBeGreaterThan(0);
+    expect(first.headers.get('server-timing')).toMatch(/pathsim;dur=\d+/);
+    const second = await counted(LIST, { key: CACHE_A_KEY });
+    expect(second.body.providers.pathsim.cache).toBe('hit');
+    expect(second.simCalls).toBe(0);
+    expect(second.body.data).toEqual(first.body.data);
+    expect(second.body.next_cursor).toEqual(expect.any(String));
+  });
+
+  it('bypasses the cache on Cache-Control: no-cache, and refreshes it', async () => {
+    const r = await counted(LIST, { key: CACHE_A_KEY, headers: { 'Cache-Control': 'no-cache' } });
+    expect(r.body.providers.pathsim.cache).toBe('bypass');
+    expect(r.simCalls).toBeGreaterThan(0);
+    const after = await counted(LIST, { key: CACHE_A_KEY });
+    expect(after.body.providers.pathsim.cache).toBe('hit');
+    expect(after.simCalls).toBe(0);
+  });
+
+  it('keeps tenants apart: another tenant with the same vendor key misses on its first request', async () => {
+    // cache-a has just cached exactly these PathSim calls, with the same vendor key
+    const first = await counted(LIST, { key: CACHE_B_KEY });
+    expect(first.body.providers.pathsim.cache).toBe('miss');
+    expect(first.simCalls).toBeGreaterThan(0);
+    const second = await counted(LIST, { key: CACHE_B_KEY });
+    expect(second.body.providers.pathsim.cache).toBe('hit');
+    expect(second.simCalls).toBe(0);
+  });
+
+  it('serves hits from a KV namespace bound as CACHE', async () => {
+    const first = await counted(LIST, { key: TENANT_KEY, worker: 'simgate-kv' });
+    expect(first.body.providers.pathsim.cache).toBe('miss');
+    expect(first.simCalls).toBeGreaterThan(0);
+    const second = await counted(LIST, { key: TENANT_KEY, worker: 'simgate-kv' });
+    expect(second.body.providers.pathsim.cache).toBe('hit');
+    expect(second.simCalls).toBe(0);
+    expect(second.body.data).toEqual(first.body.data);
+    // the entries are in KV, under the tenant's prefix
+    const kv = await mf.getKVNamespace('CACHE', 'simgate-kv');
+    const { keys } = await kv.list();
+    expect(keys.length).toBeGreaterThan(0);
+    for (const k of keys) expect(k.name).toMatch(/^v1\|acme\|pathsim\|[0-9a-f]{16}\|/);
+    expect(keys.every((k) => k.expiration === undefined || k.expiration * 1000 > Date.now())).toBe(true);
+  });
+
+  it('counts cache results in /metrics', async () => {
+    const r = await get('/metrics');
+    expect(r.status).toBe(200);
+    expect(r.text).toMatch(/^simgate_cache_requests_total\{result="hit"\} [1-9]/m);
+    expect(r.text).toMatch(/^simgate_cache_requests_total\{result="bypass"\} [1-9]/m);
+  });
+
+  it('limits requests per gateway key (in the isolate)', async () => {
+    // perMinute 2 in fixed one-minute windows: of 5 quick requests at least 3 fall in one window
+    const statuses: number[] = [];
+    let limited: Awaited<ReturnType<typeof get>> | undefined;
+    for (let i = 0; i < 5; i++) {
+      const r = await get('/v1/providers', { key: LIMITED_KEY });
+      statuses.push(r.status);
+      if (r.status === 429) limited = r;
+    }
+    expect(statuses.filter((s) => s === 200).length).toBeGreaterThanOrEqual(2);
+    expect(limited, statuses.join(',')).toBeDefined();
+    expectEnvelope(limited!.body, 'rate_limited', 429);
+    expect(Number(limited!.headers.get('retry-after'))).toBeGreaterThan(0);
+  });
+});
+
+describe('the Workers cache stores', () => {
+  it('KvStore: keys within 512 bytes as they are, longer ones hashed behind a readable head; ttl at least 60 s', async () => {
+    const puts: Array<{ key: string; ttl: number | undefined }> = [];
+    const map = new Map<string, string>();
+    const kv: KvNamespace = {
+      get: async (k) => map.get(k) ?? null,
+      put: async (k, v, o) => {
+        puts.push({ key: k, ttl: o?.expirationTtl });
+        map.set(k, v);
+      },
+    };
+    const store = new KvStore(kv);
+    await store.set('v1|acme|pathsim|0123456789abcdef|https://x/short', 'a', 15_000);
+    await store.set('v1|acme|pathsim|0123456789abcdef|https://x/long', 'b', 135_001);
+    expect(puts.map((p) => p.ttl)).toEqual([60, 136]);
+    expect(puts[0]!.key).toBe('v1|acme|pathsim|0123456789abcdef|https://x/short');
+    const long = `v1|acme|pathsim|0123456789abcdef|https://x/?q=${'é'.repeat(400)}`;
+    const longer = `${long}z`;
+    await store.set(long, 'c', 1000);
+    await store.set(longer, 'd', 1000);
+    const [k1, k2] = [await store.kvKey(long), await store.kvKey(longer)];
+    expect(k1).not.toBe(k2);
+    for (const k of [k1, k2]) {
+      expect(new TextEncoder().encode(k).length).toBeLessThanOrEqual(KV_MAX_KEY_BYTES);
+      expect(k).toMatch(/^v1\|acme\|pathsim\|.*#[0-9a-f]{64}$/);
+    }
+    expect([await store.get(long), await store.get(longer), await store.get('absent')]).toEqual(['c', 'd', null]);
+  });
+
+  it('KvStore works against the KV of workerd (its key and ttl limits)', async () => {
+    const store = new KvStore((await mf.getKVNamespace('CACHE', 'simgate-kv')) as unknown as KvNamespace);
+    const long = `v1|t|pathsim|fp|https://x/?q=${'x'.repeat(2000)}`;
+    await store.set(long, 'long value', 5_000); // a 5 s ttl: KV alone would refuse it
+    expect(await store.get(long)).toBe('long value');
+  });
+
+  it('CacheApiStore: a synthetic GET per key (SHA-256), the ttl as max-age, the text back', async () => {
+    const put: Array<[Request, Response]> = [];
+    const cache: CacheApi = {
+      match: async (req) => put.find(([r]) => r.url === req.url)?.[1].clone(),
+      put: async (req, res) => {
+        put.push([req, res]);
+      },
+    };
+    const store = new CacheApiStore(cache);
+    await store.set('v1|acme|pathsim|fp|https://x/a', '{"v":1}', 135_001);
+    const [req, res] = put[0]!;
+    expect(req.method).toBe('GET');
+    expect(req.url).toMatch(/^https:\/\/simgate-cache\.internal\/[0-9a-f]{64}$/);
+    expect(res.headers.get('cache-control')).toBe('max-age=136');
+    expect(await store.get('v1|acme|pathsim|fp|https://x/a')).toBe('{"v":1}');
+    expect(await store.get('v1|other|pathsim|fp|https://x/a')).toBeNull();
+  });
+});
+
+describe('the Worker cache after the fresh time', () => {
+  /** The request, or a failure when it has not answered within `ms`. */
+  async function within(ms: number, r: ReturnType<typeof get>): ReturnType<typeof get> {
+    return Promise.race([r, sleep(ms).then(() => Promise.reject(new Error(`no answer within ${ms} ms`)))]);
+  }
+
+  const staleCount = async (): Promise<number> => Number(/^simgate_cache_requests_total\{result="stale"\} (\d+)/m.exec((await get('/metrics')).text)?.[1] ?? 0);
+
+  it('serves a stale list at once and finishes the refresh after the answer (no later request hangs)', async () => {
+    await sleep(Math.max(0, stalePrimedAt + POLICIES.list.freshMs + 500 - Date.now()));
+    // a slow vendor: the refresh outlives the answer that started it (workerd cancels such work unless waitUntil)
+    sim.server.latencyMs = 300;
+    try {
+      const staleBefore = await staleCount();
+      const stale = await within(5_000, get(LIST, { key: CACHE_STALE_KEY }));
+      expect(stale.status, stale.text).toBe(200);
+      expect(stale.body.providers.pathsim.cache).toBe('hit'); // stale answers count as hits
+      const staleAfter = await staleCount(); // one per cached PathSim call of the list (a call per workspace)
+      expect(staleAfter).toBeGreaterThan(staleBefore);
+      await sleep(2_000); // the refresh: 300 ms per PathSim call
+      const fresh = await within(5_000, get(LIST, { key: CACHE_STALE_KEY }));
+      expect(fresh.body.providers.pathsim.cache).toBe('hit');
+      expect(await staleCount(), 'the refreshed entries are fresh again').toBe(staleAfter);
+      const bypass = await within(5_000, get(LIST, { key: CACHE_STALE_KEY, headers: { 'Cache-Control': 'no-cache' } }));
+      expect(bypass.status, bypass.text).toBe(200);
+      expect(bypass.body.providers.pathsim.cache).toBe('bypass');
+    } finally {
+      sim.server.latencyMs = 0;
+    }
+  }, 30_000);
 });

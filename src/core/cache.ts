@@ -116,10 +116,19 @@ export class Cache {
   }
 
   /**
-   * The value of `key`, loading it when absent (or when `bypass`). `policy(value)` says how long a
+   * The value of `key`, loading it when absent (or when `o.bypass`). `policy(value)` says how long a
    * loaded value may be kept; null keeps it out of the cache. A failed load is never stored.
+   * Work that outlives the answer (a stale value's refresh, a store write) goes to `o.background`
+   * (on Workers the request's `waitUntil`, without which the runtime would cancel it).
    */
-  async get(key: string, load: () => Promise<string | null>, policy: (value: string) => Policy | null, bypass = false): Promise<{ value: string | null; result: CacheResult }> {
+  async get(
+    key: string,
+    load: () => Promise<string | null>,
+    policy: (value: string) => Policy | null,
+    o: { bypass?: boolean; background?: (p: Promise<unknown>) => void } = {},
+  ): Promise<{ value: string | null; result: CacheResult }> {
+    const bypass = o.bypass ?? false;
+    const background = o.background ?? ((p: Promise<unknown>) => void p.catch(() => {}));
     if (!bypass) {
       const e = await this.read(key);
       const now = this.clock();
@@ -130,23 +139,28 @@ export class Cache {
       if (e && e.s > now) {
         this.metrics?.inc('simgate_cache_requests_total', { result: 'stale' });
         // serve stale now; refresh behind (coalesced; errors leave the stale value in place)
-        this.coalesced(key, load, policy).catch(() => {});
+        background(this.coalesced(key, load, policy, background).catch(() => {}));
         return { value: e.v, result: 'stale' };
       }
     }
     this.metrics?.inc('simgate_cache_requests_total', { result: bypass ? 'bypass' : 'miss' });
-    return { value: await this.coalesced(key, load, policy), result: bypass ? 'bypass' : 'miss' };
+    return { value: await this.coalesced(key, load, policy, background), result: bypass ? 'bypass' : 'miss' };
   }
 
-  /** One load per key at a time: concurrent callers share it. */
-  private coalesced(key: string, load: () => Promise<string | null>, policy: (value: string) => Policy | null): Promise<string | null> {
+  /** One load per key at a time: concurrent callers share it. The store write does not hold the answer back. */
+  private coalesced(
+    key: string,
+    load: () => Promise<string | null>,
+    policy: (value: string) => Policy | null,
+    background: (p: Promise<unknown>) => void,
+  ): Promise<string | null> {
     let p = this.inflight.get(key);
     if (!p) {
       p = (async () => {
         try {
           const v = await load();
           const pol = v === null ? null : policy(v);
-          if (v !== null && pol) await this.write(key, v, pol);
+          if (v !== null && pol) background(this.write(key, v, pol));
           return v;
         } finally {
           this.inflight.delete(key);

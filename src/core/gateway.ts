@@ -297,7 +297,10 @@ export class Gateway {
       return text ? (JSON.parse(text) as Run) : null;
     }
     const prefix = cachePrefix(tenant, provider, await this.fingerprint(ctx.cfg.apiKey));
-    const r = await cache.get(`${prefix}run:${key}`, load, (v) => (FINAL.has((JSON.parse(v) as Run).status) ? POLICIES.long : POLICIES.list), scope.bypassCache);
+    const r = await cache.get(`${prefix}run:${key}`, load, (v) => (FINAL.has((JSON.parse(v) as Run).status) ? POLICIES.long : POLICIES.list), {
+      bypass: scope.bypassCache,
+      background: scope.background,
+    });
     scope.noteCache(provider, r.result);
     return r.value ? (JSON.parse(r.value) as Run) : null;
   }

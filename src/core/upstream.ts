@@ -21,7 +21,11 @@ export class RequestScope {
   readonly byProvider = new Map<string, number>();
   readonly cacheResults = new Map<string, Set<CacheResult>>();
 
-  constructor(readonly bypassCache = false) {}
+  constructor(
+    readonly bypassCache = false,
+    /** Hands work that outlives the answer to the runtime (Workers: the request's waitUntil). */
+    readonly background: (p: Promise<unknown>) => void = (p) => void p.catch(() => {}),
+  ) {}
 
   add(provider: string, ms: number): void {
     this.byProvider.set(provider, (this.byProvider.get(provider) ?? 0) + ms);
@@ -235,7 +239,10 @@ export class Upstream {
     if (!cache || policy === 'none') {
       text = await this.fetchJsonText(url, o.allow404 ?? false);
     } else {
-      const r = await cache.cache.get(`${cache.prefix}${url}`, () => this.fetchJsonText(url, o.allow404 ?? false), () => POLICIES[policy], this.o.timing.bypassCache);
+      const r = await cache.cache.get(`${cache.prefix}${url}`, () => this.fetchJsonText(url, o.allow404 ?? false), () => POLICIES[policy], {
+        bypass: this.o.timing.bypassCache,
+        background: this.o.timing.background,
+      });
       this.o.timing.noteCache(this.o.provider, r.result);
       text = r.value;
     }

@@ -38,6 +38,21 @@ describe('cache', () => {
     expect(await t.cache.get('k', t.load('d'), () => policy)).toEqual({ value: 'd', result: 'miss' });
   });
 
+  it('hands the refresh and the store write to the background hook (Workers waitUntil)', async () => {
+    const t = setup();
+    const handed: Array<Promise<unknown>> = [];
+    const background = (p: Promise<unknown>): void => void handed.push(p);
+    await t.cache.get('k', t.load('a'), () => policy, { background });
+    expect(handed.length).toBe(1); // the write of the miss
+    t.advance(2000);
+    expect((await t.cache.get('k', t.load('b'), () => policy, { background })).result).toBe('stale');
+    expect(handed.length).toBe(2); // the refresh
+    await Promise.all(handed);
+    await Promise.all(handed); // the refresh's own write was handed over too
+    expect(handed.length).toBe(3);
+    expect(await t.cache.get('k', t.load('c'), () => policy)).toEqual({ value: 'b', result: 'hit' });
+  });
+
   it('coalesces identical concurrent loads into one', async () => {
     const t = setup();
     const all = await Promise.all(Array.from({ length: 10 }, () => t.cache.get('k', t.load('a'), () => policy)));
@@ -67,7 +82,7 @@ describe('cache', () => {
   it('bypass loads afresh and stores the new value', async () => {
     const t = setup();
     await t.cache.get('k', t.load('old'), () => policy);
-    expect(await t.cache.get('k', t.load('new'), () => policy, true)).toEqual({ value: 'new', result: 'bypass' });
+    expect(await t.cache.get('k', t.load('new'), () => policy, { bypass: true })).toEqual({ value: 'new', result: 'bypass' });
     expect(await t.cache.get('k', t.load('x'), () => policy)).toEqual({ value: 'new', result: 'hit' });
     expect(t.metrics.value('simgate_cache_requests_total', { result: 'bypass' })).toBe(1);
   });
