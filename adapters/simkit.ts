@@ -38,6 +38,8 @@ export interface Fault {
   delayMs?: number;
   /** Answer 200 with a body that is not valid JSON. */
   malformed?: boolean;
+  /** Send the headers and part of the body, then hold the rest back for this long (ms). */
+  stallBodyMs?: number;
   times?: number;
 }
 
@@ -242,6 +244,13 @@ export class SimServer {
       if (fault?.reset) {
         status = 0;
         req.socket.destroy();
+        return;
+      }
+      if (fault?.stallBodyMs) {
+        res.writeHead(200, { 'Content-Type': 'application/json' });
+        res.write('{"success": true, "data": [');
+        await new Promise((r) => setTimeout(r, fault.stallBodyMs));
+        res.end(']}');
         return;
       }
       if (fault?.malformed) {

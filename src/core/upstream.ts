@@ -216,9 +216,20 @@ export class Upstream {
       await res.body?.cancel();
       return null;
     }
-    const text = await res.text().catch(() => {
-      throw this.fail('provider_unavailable', 'connection dropped while reading the answer');
+    // the timeout covers the body too: a vendor that sends headers and then stalls is a timeout
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    const stalled = new Promise<never>((_, reject) => {
+      timer = setTimeout(() => {
+        void res.body?.cancel().catch(() => {});
+        reject(this.fail('provider_timeout', `answer body not read within ${this.o.timeoutMs} ms`));
+      }, this.o.timeoutMs);
     });
+    const text = await Promise.race([
+      res.text().catch(() => {
+        throw this.fail('provider_unavailable', 'connection dropped while reading the answer');
+      }),
+      stalled,
+    ]).finally(() => clearTimeout(timer));
     try {
       JSON.parse(text);
     } catch {

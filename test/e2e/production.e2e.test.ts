@@ -27,7 +27,7 @@ const config = (s: PathsimSimulator): Config => ({
       providers: { pathsim: { apiKey: s.apiKey, baseUrl: s.baseUrl } },
     },
   },
-  providers: { pathsim: { rateLimit: { perMinute: 100_000, concurrency: 10 }, retries: 0, breaker: { failures: 3, cooldownMs: 400 } } },
+  providers: { pathsim: { rateLimit: { perMinute: 100_000, concurrency: 10 }, retries: 0, timeoutMs: 1500, breaker: { failures: 3, cooldownMs: 400 } } },
 });
 
 beforeAll(async () => {
@@ -87,6 +87,15 @@ describe('cache over HTTP', () => {
       await g.close(100);
       await set.close();
     }
+  });
+});
+
+describe('slow vendors', () => {
+  it('a vendor that sends its headers and then stalls the body is a provider_timeout, not a hang', async () => {
+    sim.server.injectFault({ stallBodyMs: 3000, match: '/workspaces', times: 1 });
+    const r = await client(gw.url, 'prod-key-0001').json<ErrorEnvelope>('/v1/runs?limit=1');
+    expect(r.status).toBe(504);
+    expect(r.body.error.code).toBe('provider_timeout');
   });
 });
 
