@@ -1,6 +1,6 @@
 /**
- * Upstream rate limiting per vendor credential: at most `perMinute` starts in any sliding
- * 60 s window (a fixed window could burst to twice the limit) and `concurrency` in flight.
+ * Upstream rate limiting per vendor credential: at most `perMinute` calls in any sliding
+ * window (a fixed window could burst to twice the limit) and `concurrency` in flight.
  * This is the in-process limiter (Node without Redis, and Workers); the Redis-clustered one
  * implements the same interface.
  */
@@ -18,10 +18,13 @@ export interface Limiter {
   pause(key: string, untilMs: number): void;
   /** Calls waiting for a slot. */
   queued(key: string): number;
+  /** Has `key` used its whole window by its own count? (Then a vendor's "0 remaining" adds nothing.) */
+  full(key: string, limits: Limits): boolean;
 }
 
 interface Bucket {
-  starts: number[];
+  /** When each finished call finished, in order: a call counts from its start until a window after it ended. */
+  done: number[];
   inFlight: number;
   waiters: Array<() => void>;
   pausedUntil: number;
@@ -36,7 +39,7 @@ export class LocalLimiter implements Limiter {
   private bucket(key: string): Bucket {
     let b = this.buckets.get(key);
     if (!b) {
-      b = { starts: [], inFlight: 0, waiters: [], pausedUntil: 0, timer: null };
+      b = { done: [], inFlight: 0, waiters: [], pausedUntil: 0, timer: null };
       this.buckets.set(key, b);
     }
     return b;
@@ -61,8 +64,19 @@ export class LocalLimiter implements Limiter {
       return await fn();
     } finally {
       b.inFlight -= 1;
+      // stamped when it ended, not when it started: the vendor counts the call when it arrives,
+      // which is after our start, so counting from the end can never free a slot too early
+      b.done.push(this.clock());
       this.pump(b, limits);
     }
+  }
+
+  full(key: string, limits: Limits): boolean {
+    const b = this.buckets.get(key);
+    if (!b) return false;
+    const windowMs = limits.windowMs ?? 60_000;
+    const now = this.clock();
+    return b.done.filter((t) => t > now - windowMs).length + b.inFlight >= limits.perMinute;
   }
 
   /** Starts as many waiters as the budget allows; otherwise sets a timer for when a slot frees. */
@@ -71,10 +85,14 @@ export class LocalLimiter implements Limiter {
       if (!b.waiters.length) return;
       const now = this.clock();
       const windowMs = limits.windowMs ?? 60_000;
-      while (b.starts.length && b.starts[0]! <= now - windowMs) b.starts.shift();
+      while (b.done.length && b.done[0]! <= now - windowMs) b.done.shift();
       let waitMs = 0;
       if (b.pausedUntil > now) waitMs = b.pausedUntil - now;
-      else if (b.starts.length >= limits.perMinute) waitMs = b.starts[0]! + windowMs - now + 1;
+      else if (b.done.length + b.inFlight >= limits.perMinute) {
+        // every slot is taken; calls in flight free theirs when they end (pump runs then)
+        if (!b.done.length) return;
+        waitMs = b.done[0]! + windowMs - now + 1;
+      }
       if (waitMs > 0) {
         if (!b.timer) {
           b.timer = setTimeout(() => {
@@ -86,7 +104,6 @@ export class LocalLimiter implements Limiter {
       }
       if (b.inFlight >= limits.concurrency) return;
       b.inFlight += 1;
-      b.starts.push(now);
       b.waiters.shift()!();
     }
   }

@@ -202,9 +202,14 @@ export class Upstream {
     }
   }
 
-  /** `X-RateLimit-Remaining: 0` means the budget is spent: hold every call on this credential until the reset. */
+  /**
+   * `X-RateLimit-Remaining: 0` means the budget is spent: hold every call on this credential until the reset,
+   * unless our own count already says so (then our limiter's wait is the more precise one: the vendor's reset
+   * is rounded to whole seconds).
+   */
   private adaptToRateHeaders(res: Response): void {
     if (res.status === 429 || res.headers.get('x-ratelimit-remaining') !== '0') return;
+    if (this.o.limiter.full(this.o.limiterKey, this.o.limits)) return;
     const reset = Number(res.headers.get('x-ratelimit-reset'));
     if (reset > 0) this.o.limiter.pause(this.o.limiterKey, reset > 1e12 ? reset : reset * 1000);
   }

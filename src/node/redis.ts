@@ -143,6 +143,10 @@ export class RedisLimiter implements Limiter {
     return n;
   }
 
+  full(key: string, limits: Limits): boolean {
+    return this.local.full(key, limits);
+  }
+
   pause(key: string, untilMs: number): void {
     this.pausedUntil.set(key, Math.max(this.pausedUntil.get(key) ?? 0, untilMs));
     this.local.pause(key, untilMs);
