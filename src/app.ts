@@ -45,16 +45,33 @@ const KNOWN: Array<[RegExp, string[]]> = [
   [/^\/(healthz|readyz|openapi\.json|docs|metrics)$/, ['GET']],
 ];
 
-/** Keeps work that outlives the answer alive: the request's waitUntil on Workers, a detached promise on Node. */
-function background(c: Context<AppEnv>): (p: Promise<unknown>) => void {
-  let ctx: { waitUntil(p: Promise<unknown>): void } | undefined;
+/**
+ * Sets a header on the finished response in place (c.header() after next() would make Hono rebuild the
+ * response around a stream, a slow path for every answer); immutable headers fall back to c.header().
+ */
+function setHeader(c: Context<AppEnv>, name: string, value: string): void {
   try {
-    ctx = c.executionCtx;
+    c.res.headers.set(name, value);
   } catch {
-    ctx = undefined; // Node: no execution context
+    c.header(name, value);
   }
+}
+
+/**
+ * Keeps work that outlives the answer alive: the request's waitUntil on Workers, a detached promise on Node.
+ * The execution context is looked up only when there is such work (on Node the lookup throws, which is costly).
+ */
+function background(c: Context<AppEnv>): (p: Promise<unknown>) => void {
+  let ctx: { waitUntil(p: Promise<unknown>): void } | null | undefined;
   return (p) => {
     const quiet = p.catch(() => {});
+    if (ctx === undefined) {
+      try {
+        ctx = c.executionCtx;
+      } catch {
+        ctx = null; // Node: no execution context
+      }
+    }
     ctx?.waitUntil(quiet);
   };
 }
@@ -98,7 +115,7 @@ export async function buildApp(deps: AppDeps): Promise<{ app: App; gateway: Gate
     c.set('started', deps.clock());
     c.set('scope', new RequestScope(/\bno-cache\b/i.test(c.req.header('cache-control') ?? ''), background(c)));
     await next();
-    c.header('X-Request-Id', id);
+    setHeader(c, 'X-Request-Id', id);
     const route = routeOf(c.req.path);
     deps.metrics?.inc('simgate_http_requests_total', { route, status: String(c.res.status) });
     if (route !== '/healthz' && route !== '/metrics') {
@@ -159,7 +176,7 @@ export async function buildApp(deps: AppDeps): Promise<{ app: App; gateway: Gate
     await next();
     const parts = [`gateway;dur=${deps.clock() - c.get('started')}`];
     for (const [p, ms] of c.get('scope').byProvider) parts.push(`${p};dur=${ms}`);
-    c.header('Server-Timing', parts.join(', '));
+    setHeader(c, 'Server-Timing', parts.join(', '));
   };
 
   app.use('/v1/runs', requireScope('runs:read'), serverTiming);

@@ -38,8 +38,20 @@ export class KeyRing {
     return new KeyRing(entries);
   }
 
+  /** Keys already verified (bounded): the digest and comparison run once per key, not per request. */
+  private readonly seen = new Map<string, Principal | null>();
+
   /** The principal of a presented key, or null. Every entry is compared, whatever matches. */
   async verify(key: string): Promise<Principal | null> {
+    const known = this.seen.get(key);
+    if (known !== undefined) return known;
+    const p = await this.compare(key);
+    if (this.seen.size >= 10_000) this.seen.clear();
+    this.seen.set(key, p);
+    return p;
+  }
+
+  private async compare(key: string): Promise<Principal | null> {
     const digest = hexToBytes(await sha256Hex(key));
     let found: Principal | null = null;
     for (const e of this.entries) {

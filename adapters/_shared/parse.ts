@@ -72,14 +72,20 @@ export function asRecord(v: unknown): Record<string, unknown> {
   return v && typeof v === 'object' && !Array.isArray(v) ? (v as Record<string, unknown>) : {};
 }
 
-/**
- * Folds native ids into the path-safe part of a run id (`[A-Za-z0-9._~:-]`): each part is escaped
- * (`~`, `:` and any character outside the set become `~XX`, their UTF-8 bytes in hex) and parts are joined with `:`.
- */
+const SAFE = /^[A-Za-z0-9._-]+$/;
+
+/** One id part with `~`, `:` and any character outside the run-id set as `~XX` (its UTF-8 bytes in hex). */
+function escapePart(p: string): string {
+  if (SAFE.test(p)) return p;
+  return Array.from(new TextEncoder().encode(p), (b) => {
+    const ch = String.fromCharCode(b);
+    return SAFE.test(ch) ? ch : `~${b.toString(16).toUpperCase().padStart(2, '0')}`;
+  }).join('');
+}
+
+/** Folds native ids into the path-safe part of a run id (`[A-Za-z0-9._~:-]`): escaped parts joined with `:`. */
 export function encodeKey(parts: string[]): string {
-  return parts
-    .map((p) => Array.from(new TextEncoder().encode(p), (b) => (/[A-Za-z0-9._-]/.test(String.fromCharCode(b)) ? String.fromCharCode(b) : `~${b.toString(16).toUpperCase().padStart(2, '0')}`)).join(''))
-    .join(':');
+  return parts.map(escapePart).join(':');
 }
 
 /** The inverse of encodeKey; null when the text is not an encoded key of `n` parts. */

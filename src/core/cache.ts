@@ -95,10 +95,15 @@ export class Cache {
     private readonly onStoreError: (e: unknown) => void = () => {},
   ) {}
 
+  /** Entries are stored as `fresh|stale|value`: the value is not escaped into another JSON string. */
   private async read(key: string): Promise<Entry | null> {
     try {
       const text = await this.store.get(key);
-      return text ? (JSON.parse(text) as Entry) : null;
+      if (!text) return null;
+      const i = text.indexOf('|');
+      const j = text.indexOf('|', i + 1);
+      if (i < 0 || j < 0) return null;
+      return { f: Number(text.slice(0, i)), s: Number(text.slice(i + 1, j)), v: text.slice(j + 1) };
     } catch (e) {
       this.onStoreError(e);
       return null;
@@ -107,9 +112,8 @@ export class Cache {
 
   private async write(key: string, value: string, p: Policy): Promise<void> {
     const now = this.clock();
-    const entry: Entry = { v: value, f: now + p.freshMs, s: now + p.freshMs + p.staleMs };
     try {
-      await this.store.set(key, JSON.stringify(entry), p.freshMs + p.staleMs);
+      await this.store.set(key, `${now + p.freshMs}|${now + p.freshMs + p.staleMs}|${value}`, p.freshMs + p.staleMs);
     } catch (e) {
       this.onStoreError(e);
     }

@@ -286,17 +286,19 @@ export class Gateway {
    * an unfinished one briefly; `Cache-Control: no-cache` asks the vendor afresh.
    */
   private async fetchRun(tenant: string, provider: ProviderId, key: string, scope: RequestScope): Promise<Run | null> {
-    const ctx = await this.context(tenant, provider, scope);
     const load = async (): Promise<string | null> => {
+      const ctx = await this.context(tenant, provider, scope);
       const run = await this.call(provider, () => this.adapter(provider).getRun(ctx, key));
       return run ? JSON.stringify(run) : null;
     };
     const cache = this.deps.cache;
-    if (!cache) {
+    const tp = this.deps.config.tenants[tenant]?.providers[provider];
+    if (!cache || !tp) {
       const text = await load();
       return text ? (JSON.parse(text) as Run) : null;
     }
-    const prefix = cachePrefix(tenant, provider, await this.fingerprint(ctx.cfg.apiKey));
+    // the cache is asked first: a hit builds no upstream client at all
+    const prefix = cachePrefix(tenant, provider, await this.fingerprint(tp.apiKey));
     const r = await cache.get(`${prefix}run:${key}`, load, (v) => (FINAL.has((JSON.parse(v) as Run).status) ? POLICIES.long : POLICIES.list), {
       bypass: scope.bypassCache,
       background: scope.background,

@@ -57,6 +57,7 @@ export function matches(run: Run, f: RunFilter): boolean {
 
 interface Buffered<T> {
   run: T;
+  key: Key;
   seq: number;
   token: PageToken;
 }
@@ -91,7 +92,7 @@ export class SourceReader<T extends Listable = Run> {
   async peek(): Promise<T | undefined> {
     for (;;) {
       const best = this.best();
-      if (best && (this.next === undefined || Date.parse(best.run.started_at) > this.watermark)) return best.run;
+      if (best && (this.next === undefined || best.key[0] > this.watermark)) return best.run;
       if (this.next === undefined) return undefined;
       await this.readPage(this.next);
     }
@@ -114,7 +115,7 @@ export class SourceReader<T extends Listable = Run> {
 
   private best(): Buffered<T> | undefined {
     let best: Buffered<T> | undefined;
-    for (const b of this.buffer) if (!best || cmpKey(keyOf(b.run), keyOf(best.run)) < 0) best = b;
+    for (const b of this.buffer) if (!best || cmpKey(b.key, best.key) < 0) best = b;
     return best;
   }
 
@@ -147,7 +148,7 @@ export class SourceReader<T extends Listable = Run> {
     }
     // the join (another endpoint per run) only for runs this walk can still return
     if (this.src.join && fresh.length) fresh = await this.src.join(fresh);
-    for (const run of fresh) if (this.match(run)) this.buffer.push({ run, seq: this.seq++, token });
+    for (const run of fresh) if (this.match(run)) this.buffer.push({ run, key: keyOf(run), seq: this.seq++, token });
     this.next = page.next;
     if (this.src.pagination.style === 'cursor' && this.src.pagination.inclusive && newIds === 0 && page.items.length > 0) {
       this.log.log('warn', 'vendor cursor page brought no new run; ending the walk there', { provider: this.provider, source: this.src.id });

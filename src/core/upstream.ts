@@ -215,7 +215,7 @@ export class Upstream {
   }
 
   /** The vendor's answer as text (null on an allowed 404), checked to be JSON before anyone may cache it. */
-  private async fetchJsonText(url: string, allow404: boolean): Promise<string | null> {
+  private async fetchJsonText(url: string, allow404: boolean, parsed?: (v: unknown) => void): Promise<string | null> {
     const res = await this.request(url, {}, allow404 ? { pass: [404] } : {});
     if (res.status === 404) {
       await res.body?.cancel();
@@ -235,11 +235,13 @@ export class Upstream {
       }),
       stalled,
     ]).finally(() => clearTimeout(timer));
+    let value: unknown;
     try {
-      JSON.parse(text);
+      value = JSON.parse(text);
     } catch {
       throw this.fail('provider_error', 'vendor sent a body that is not valid JSON');
     }
+    parsed?.(value);
     return text;
   }
 
@@ -251,18 +253,22 @@ export class Upstream {
     const url = this.url(pathOrUrl, query);
     const cache = this.o.cache;
     const policy = o.cache ?? 'list';
+    // a body this call fetched itself is parsed once; a cached (or shared) one is parsed here
+    let mine: { value: unknown } | undefined;
+    const load = (): Promise<string | null> => this.fetchJsonText(url, o.allow404 ?? false, (value) => (mine = { value }));
     let text: string | null;
     if (!cache || policy === 'none') {
-      text = await this.fetchJsonText(url, o.allow404 ?? false);
+      text = await load();
     } else {
-      const r = await cache.cache.get(`${cache.prefix}${url}`, () => this.fetchJsonText(url, o.allow404 ?? false), () => POLICIES[policy], {
+      const r = await cache.cache.get(`${cache.prefix}${url}`, load, () => POLICIES[policy], {
         bypass: this.o.timing.bypassCache,
         background: this.o.timing.background,
       });
       this.o.timing.noteCache(this.o.provider, r.result);
       text = r.value;
     }
-    return text === null ? null : (JSON.parse(text) as unknown);
+    if (text === null) return null;
+    return mine ? mine.value : (JSON.parse(text) as unknown);
   }
 
   /**
