@@ -113,7 +113,7 @@ export async function buildApp(deps: AppDeps): Promise<{ app: App; gateway: Gate
     const id = given && REQUEST_ID.test(given) ? given : crypto.randomUUID();
     c.set('requestId', id);
     c.set('started', deps.clock());
-    c.set('scope', new RequestScope(/\bno-cache\b/i.test(c.req.header('cache-control') ?? ''), background(c)));
+    c.set('scope', new RequestScope(/\bno-cache\b/i.test(c.req.header('cache-control') ?? ''), background(c), id));
     await next();
     setHeader(c, 'X-Request-Id', id);
     const route = routeOf(c.req.path);

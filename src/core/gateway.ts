@@ -123,7 +123,7 @@ export class Gateway {
     if (!baseUrl) throw new GatewayError('provider_error', `${p}: no baseUrl configured`, { provider: p, retryable: false });
     const tuning = this.deps.config.providers?.[p];
     const fp = await this.fingerprint(tp.apiKey);
-    const log = this.deps.log.child({ provider: p });
+    const log = this.deps.log.child({ provider: p, ...(scope.requestId ? { request_id: scope.requestId } : {}) });
     const bkey = `${p}|${new URL(baseUrl).origin}`;
     let breaker = this.breakers.get(bkey);
     if (!breaker) this.breakers.set(bkey, (breaker = new Breaker(this.deps.clock, tuning?.breaker?.failures, tuning?.breaker?.cooldownMs)));

@@ -25,6 +25,8 @@ export class RequestScope {
     readonly bypassCache = false,
     /** Hands work that outlives the answer to the runtime (Workers: the request's waitUntil). */
     readonly background: (p: Promise<unknown>) => void = (p) => void p.catch(() => {}),
+    /** The client request's id, carried into every log line of its upstream calls. */
+    readonly requestId?: string,
   ) {}
 
   add(provider: string, ms: number): void {

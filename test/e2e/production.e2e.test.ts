@@ -186,7 +186,11 @@ describe('observability', () => {
     expect(logs.length).toBeGreaterThan(10);
     const parsed = logs.map((l) => JSON.parse(l) as Record<string, unknown>);
     expect(parsed.some((l) => l['msg'] === 'request' && typeof l['request_id'] === 'string')).toBe(true);
-    expect(parsed.some((l) => l['msg'] === 'upstream error status' && l['provider'] === 'pathsim')).toBe(true);
+    // an upstream failure's log line carries the id of the client request that caused it
+    const upstream = parsed.filter((l) => l['msg'] === 'upstream error status' && l['provider'] === 'pathsim');
+    expect(upstream.length).toBeGreaterThan(0);
+    const requestIds = new Set(parsed.filter((l) => l['msg'] === 'request').map((l) => l['request_id']));
+    expect(upstream.every((l) => requestIds.has(l['request_id']))).toBe(true);
     for (const secret of [sim.apiKey, 'prod-key-0001', 'tiny-budget-key']) expect(logs.join('\n')).not.toContain(secret);
   });
 });
