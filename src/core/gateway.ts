@@ -1,21 +1,22 @@
 /**
- * The query planner and the per-request work behind the routes: which providers a tenant
- * has, an upstream client per provider credential, the merged runs walk, one run, a recording.
+ * The per-request work behind the routes: which providers a tenant has, an upstream client per
+ * provider credential (cache, limiter, breaker), the runs and groups lists (walk.ts), one run, a recording.
  */
 import type { Group, ProviderId, ProviderStatus, Run } from '../../schemas/run.js';
 import type { Include, RunFilter } from '../../schemas/query.js';
 import type { Config, TenantProvider } from '../config.js';
-import { CursorCodec, queryHash, type CursorState, type Key } from './cursor.js';
-import { GatewayError, worstProviderError } from './errors.js';
+import { CursorCodec } from './cursor.js';
+import { GatewayError } from './errors.js';
 import { sha256Hex } from './crypto.js';
 import { Breaker } from './breaker.js';
 import { POLICIES, type Cache } from './cache.js';
 import type { Metrics } from './metrics.js';
 import type { Limiter, Limits } from './limiter.js';
 import type { Logger } from './log.js';
-import { matches, matchesGroup, mergePage, SourceReader, type ProviderWalk } from './merge.js';
+import { matches, matchesGroup } from './merge.js';
+import { walkPage } from './walk.js';
 import { RequestScope, Upstream } from './upstream.js';
-import { MapError, type Adapter, type AdapterContext, type Listable, type ListSource } from './types.js';
+import { MapError, type Adapter, type AdapterContext } from './types.js';
 
 export interface GatewayDeps {
   config: Config;
@@ -154,7 +155,8 @@ export class Gateway {
     return key;
   }
 
-  private record(p: ProviderId, err?: GatewayError): void {
+  /** Notes a provider's success or failure for GET /v1/providers. */
+  record(p: ProviderId, err?: GatewayError): void {
     const h = this.health.get(p) ?? { lastSuccessAt: null, lastError: null, consecutiveFailures: 0 };
     if (err) {
       h.lastError = err.message;
@@ -168,7 +170,7 @@ export class Gateway {
 
   /** One page of the merged runs list. */
   async listRuns(tenant: string, filter: RunFilter, o: { limit: number; cursor?: string | undefined; include: Include[] }, scope: RequestScope): Promise<ListPage<Run>> {
-    const page = await this.list<Run>(tenant, filter, o, scope, 'runs', (p) => this.adapter(p).sources, (r) => matches(r, filter));
+    const page = await walkPage<Run>(this, tenant, filter, o, scope, 'runs', (p) => this.adapter(p).sources, (r) => matches(r, filter));
     let runs = page.data;
     if (o.include.includes('transcript') || o.include.includes('evaluations')) runs = await this.enrich(tenant, runs, scope, page.providers);
     return { ...page, data: runs.map((r) => shape(r, o.include)), partial: page.partial || Object.values(page.providers).some((s) => s.status === 'error') };
@@ -176,64 +178,8 @@ export class Gateway {
 
   /** One page of the merged groups list (providers without groups are left out). */
   async listGroups(tenant: string, filter: RunFilter, o: { limit: number; cursor?: string | undefined }, scope: RequestScope): Promise<ListPage<Group>> {
-    const page = await this.list<Group>(tenant, filter, o, scope, 'groups', (p) => this.adapter(p).groups?.sources, (g) => matchesGroup(g, filter));
+    const page = await walkPage<Group>(this, tenant, filter, o, scope, 'groups', (p) => this.adapter(p).groups?.sources, (g) => matchesGroup(g, filter));
     return { ...page, data: page.data.map(({ raw: _raw, ...g }) => g) };
-  }
-
-  /** The merged walk shared by runs and groups: plan the providers, read their sources, merge one page. */
-  private async list<T extends Listable>(
-    tenant: string,
-    filter: RunFilter,
-    o: { limit: number; cursor?: string | undefined },
-    scope: RequestScope,
-    kind: string,
-    sourcesOf: (p: ProviderId) => ((ctx: AdapterContext, f: RunFilter) => Promise<ListSource<T>[]>) | undefined,
-    match: (item: T) => boolean,
-  ): Promise<ListPage<T>> {
-    const q = await queryHash(tenant, { kind, ...filter });
-    const incoming: CursorState | null = o.cursor ? await this.codec.decode(o.cursor, q) : null;
-    const boundary: Key | null = incoming?.b ?? null;
-    const wanted = this.providersOf(tenant).filter((p) => (!filter.provider || filter.provider.includes(p)) && sourcesOf(p));
-
-    const walks: ProviderWalk<T>[] = await Promise.all(
-      wanted.map(async (p): Promise<ProviderWalk<T>> => {
-        const ps = incoming?.p[p];
-        const lagging = ps !== undefined && ps.l !== undefined;
-        const pb = lagging ? (ps.l ?? null) : boundary;
-        const walk: ProviderWalk<T> = { provider: p, readers: [], incoming: ps, boundary: pb, lagging };
-        // a provider the cursor already found exhausted is not asked again
-        if (ps && !lagging && Object.keys(ps.s).length > 0 && Object.values(ps.s).every((s) => s.d)) return walk;
-        try {
-          const ctx = await this.context(tenant, p, scope);
-          const sources = await sourcesOf(p)!(ctx, filter);
-          walk.readers = sources.map((src) => new SourceReader<T>(p, src, ctx.http, match, pb, ps?.s[src.id], ctx.log));
-        } catch (e) {
-          walk.error = e instanceof GatewayError ? e : new GatewayError('provider_error', `${p}: failed`, { provider: p });
-        }
-        return walk;
-      }),
-    );
-
-    const merged = await mergePage(walks, o.limit, boundary);
-    const providers: Record<string, ProviderStatus> = {};
-    for (const w of walks) {
-      const p = w.provider as ProviderId;
-      this.record(p, w.error);
-      const skipped = w.readers.reduce((n, r) => n + r.skipped, 0);
-      providers[p] = w.error
-        ? { status: 'error', error: { code: w.error.code, message: w.error.message, retryable: w.error.retryable } }
-        : { status: 'ok', ...(scope.cacheSummary(p) ? { cache: scope.cacheSummary(p) } : {}), ...(skipped ? { skipped_items: skipped } : {}) };
-    }
-    const failed = walks.filter((w) => w.error);
-    if (walks.length > 0 && failed.length === walks.length) {
-      const worst = worstProviderError(failed.map((w) => w.error!));
-      throw new GatewayError(worst.code, failed.length > 1 ? `every provider failed: ${failed.map((w) => w.error!.message).join('; ')}` : worst.message, {
-        ...(failed.length === 1 && worst.provider ? { provider: worst.provider } : {}),
-        ...(worst.retryAfterS !== undefined ? { retryAfterS: worst.retryAfterS } : {}),
-      });
-    }
-    const next = merged.more ? await this.codec.encode({ v: 1, q, b: merged.boundary, p: merged.state }) : null;
-    return { data: merged.runs, next_cursor: next, partial: failed.length > 0, providers };
   }
 
   /** Fetches each run in full where the list did not carry transcript / evaluations. */
