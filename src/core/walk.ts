@@ -13,7 +13,7 @@ import type { AdapterContext, Listable, ListSource } from './types.js';
 
 /** The merged walk shared by runs and groups: plan the providers, read their sources, merge one page. */
 export async function walkPage<T extends Listable>(
-gw: Gateway,
+  gw: Gateway,
   tenant: string,
   filter: RunFilter,
   o: { limit: number; cursor?: string | undefined },
