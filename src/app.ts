@@ -10,7 +10,7 @@ import { KeyRing, bearer, type Principal } from './auth.js';
 import { GatewayError, asGatewayError, envelope } from './core/errors.js';
 import { Gateway, type GatewayDeps } from './core/gateway.js';
 import type { KeyLimiter } from './core/ratelimit.js';
-import { RequestScope } from './core/upstream.js';
+import { RequestScope } from './core/scope.js';
 import { registerRuns } from './routes/runs.js';
 import { registerProviders } from './routes/providers.js';
 import { registerGroups } from './routes/groups.js';

@@ -15,7 +15,8 @@ import type { Limiter, Limits } from './limiter.js';
 import type { Logger } from './log.js';
 import { matches, matchesGroup } from './merge.js';
 import { walkPage } from './walk.js';
-import { RequestScope, Upstream } from './upstream.js';
+import { Upstream } from './upstream.js';
+import { RequestScope } from './scope.js';
 import { MapError, type Adapter, type AdapterContext } from './types.js';
 
 export interface GatewayDeps {

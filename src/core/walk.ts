@@ -8,7 +8,7 @@ import { queryHash, type CursorState, type Key } from './cursor.js';
 import { GatewayError, worstProviderError } from './errors.js';
 import type { Gateway, ListPage } from './gateway.js';
 import { mergePage, SourceReader, type ProviderWalk } from './merge.js';
-import type { RequestScope } from './upstream.js';
+import type { RequestScope } from './scope.js';
 import type { AdapterContext, Listable, ListSource } from './types.js';
 
 /** The merged walk shared by runs and groups: plan the providers, read their sources, merge one page. */

@@ -9,7 +9,7 @@ import fc from 'fast-check';
 import { Gateway } from '../../src/core/gateway.js';
 import { LocalLimiter } from '../../src/core/limiter.js';
 import { silentLogger } from '../../src/core/log.js';
-import { RequestScope } from '../../src/core/upstream.js';
+import { RequestScope } from '../../src/core/scope.js';
 import type { Adapter, ListSource, Pagination } from '../../src/core/types.js';
 import type { ProviderId, Run } from '../../schemas/run.js';
 import type { Config } from '../../src/config.js';
