@@ -6,7 +6,8 @@ import type { CacheResult } from './cache.js';
  * `Server-Timing`, and how each provider's answers came (cache or vendor).
  */
 export class RequestScope {
-  readonly byProvider = new Map<string, number>();
+  /** Per provider: when its first upstream call started and its last one ended. */
+  private readonly spans = new Map<string, { start: number; end: number }>();
   readonly cacheResults = new Map<string, Set<CacheResult>>();
 
   constructor(
@@ -17,8 +18,18 @@ export class RequestScope {
     readonly requestId?: string,
   ) {}
 
-  add(provider: string, ms: number): void {
-    this.byProvider.set(provider, (this.byProvider.get(provider) ?? 0) + ms);
+  add(provider: string, start: number, end: number): void {
+    const s = this.spans.get(provider);
+    if (!s) this.spans.set(provider, { start, end });
+    else {
+      s.start = Math.min(s.start, start);
+      s.end = Math.max(s.end, end);
+    }
+  }
+
+  /** Each provider's upstream time: the wall-clock span of its calls (parallel calls are not added up). */
+  get byProvider(): Map<string, number> {
+    return new Map([...this.spans].map(([p, s]) => [p, s.end - s.start]));
   }
 
   noteCache(provider: string, r: CacheResult): void {

@@ -120,7 +120,7 @@ export class Upstream {
         res = await this.o.limiter.schedule(this.o.limiterKey, this.o.limits, () => this.fetchOnce(url, o.headers ?? {}));
       } catch (e) {
         const timedOut = e instanceof Error && (e.name === 'TimeoutError' || e.name === 'AbortError');
-        this.o.timing.add(this.o.provider, this.clock() - started);
+        this.o.timing.add(this.o.provider, started, this.clock());
         this.o.metrics?.inc('simgate_upstream_requests_total', { provider: this.o.provider, status: timedOut ? 'timeout' : 'error' });
         this.o.log.log('warn', 'upstream failed', { provider: this.o.provider, path, error: timedOut ? 'timeout' : 'network', attempt });
         if (attempt < this.o.retries) {
@@ -130,7 +130,7 @@ export class Upstream {
         breaker?.failure();
         throw timedOut ? this.fail('provider_timeout', `no answer within ${this.o.timeoutMs} ms`) : this.fail('provider_unavailable', 'connection failed');
       }
-      this.o.timing.add(this.o.provider, this.clock() - started);
+      this.o.timing.add(this.o.provider, started, this.clock());
       this.o.metrics?.inc('simgate_upstream_requests_total', { provider: this.o.provider, status: String(res.status) });
       this.adaptToRateHeaders(res);
       if (res.ok || o.pass?.includes(res.status)) {
