@@ -60,6 +60,8 @@ export class Gateway {
   readonly breakers = new Map<string, Breaker>();
   private readonly fingerprints = new Map<string, Promise<string>>();
 
+  /** Answers of GET /v1/runs/{id} by run and include, with the cached text they were made from. */
+  private readonly answers = new Map<string, { source: string; body: string }>();
   /** Limiter keys seen so far, with their provider (for the queue-depth gauge). */
   private readonly limiterKeys = new Map<string, ProviderId>();
 
@@ -233,6 +235,12 @@ export class Gateway {
    * an unfinished one briefly; `Cache-Control: no-cache` asks the vendor afresh.
    */
   private async fetchRun(tenant: string, provider: ProviderId, key: string, scope: RequestScope): Promise<Run | null> {
+    const text = await this.fetchRunText(tenant, provider, key, scope);
+    return text ? (JSON.parse(text) as Run) : null;
+  }
+
+  /** The run as JSON text, through the cache (the cache is asked first: a hit builds no upstream client). */
+  private async fetchRunText(tenant: string, provider: ProviderId, key: string, scope: RequestScope): Promise<string | null> {
     const load = async (): Promise<string | null> => {
       const ctx = await this.context(tenant, provider, scope);
       const run = await this.call(provider, () => this.adapter(provider).getRun(ctx, key));
@@ -240,25 +248,32 @@ export class Gateway {
     };
     const cache = this.deps.cache;
     const tp = this.deps.config.tenants[tenant]?.providers[provider];
-    if (!cache || !tp) {
-      const text = await load();
-      return text ? (JSON.parse(text) as Run) : null;
-    }
-    // the cache is asked first: a hit builds no upstream client at all
+    if (!cache || !tp) return load();
     const prefix = cachePrefix(tenant, provider, await this.fingerprint(tp.apiKey));
     const r = await cache.get(`${prefix}run:${key}`, load, (v) => (FINAL.has((JSON.parse(v) as Run).status) ? POLICIES.long : POLICIES.list), {
       bypass: scope.bypassCache,
       background: scope.background,
     });
     scope.noteCache(provider, r.result);
-    return r.value ? (JSON.parse(r.value) as Run) : null;
+    return r.value;
   }
 
-  async getRun(tenant: string, id: string, include: Include[], scope: RequestScope): Promise<Run> {
+  /**
+   * GET /v1/runs/{id} as response text (`{"data": Run}` with transcript and evaluations). The answer for a
+   * cached run is remembered while the cached text stays the same, so a cache hit is not re-serialised.
+   */
+  async getRunJson(tenant: string, id: string, include: Include[], scope: RequestScope): Promise<string> {
     const { provider, native } = this.parseRunId(tenant, id);
-    const run = await this.fetchRun(tenant, provider, native, scope);
-    if (!run) throw new GatewayError('not_found', `no run ${id}`, { retryable: false });
-    return shape({ ...run, transcript: run.transcript ?? [], evaluations: run.evaluations ?? [] }, ['transcript', 'evaluations', ...include]);
+    const text = await this.fetchRunText(tenant, provider, native, scope);
+    if (!text) throw new GatewayError('not_found', `no run ${id}`, { retryable: false });
+    const memoKey = `${tenant}|${provider}|${native}|${[...include].sort().join(',')}`;
+    const memo = this.answers.get(memoKey);
+    if (memo && memo.source === text) return memo.body;
+    const run = JSON.parse(text) as Run;
+    const body = JSON.stringify({ data: shape({ ...run, transcript: run.transcript ?? [], evaluations: run.evaluations ?? [] }, ['transcript', 'evaluations', ...include]) });
+    if (this.answers.size >= 2000) this.answers.clear();
+    this.answers.set(memoKey, { source: text, body });
+    return body;
   }
 
   async getGroup(tenant: string, id: string, scope: RequestScope): Promise<Group> {

@@ -93,8 +93,8 @@ export function registerRuns(app: App, gateway: Gateway): void {
 
   app.openapi(oneRoute, async (c) => {
     const { id } = c.req.valid('param');
-    const run = await gateway.getRun(c.get('principal').tenant, id, c.req.valid('query').include ?? [], c.get('scope'));
-    return c.json({ data: run }, 200);
+    const body = await gateway.getRunJson(c.get('principal').tenant, id, c.req.valid('query').include ?? [], c.get('scope'));
+    return c.body(body, 200, { 'Content-Type': 'application/json' }) as never;
   });
 
   app.openapi(recordingRoute, async (c) => {
