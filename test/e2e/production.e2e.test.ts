@@ -66,8 +66,16 @@ describe('cache over HTTP', () => {
     expect((await c.json(`/v1/runs/pathsim:${done.row._id}`)).status).toBe(502);
     expect((await c.json(`/v1/runs/pathsim:${done.row._id}`)).status).toBe(200);
     const calls = sim.server.count(`/sessions/${done.row._id}`);
-    expect((await c.json(`/v1/runs/pathsim:${done.row._id}`)).status).toBe(200);
+    const hit = await c.json<{ data: { transcript: unknown[]; raw?: unknown } }>(`/v1/runs/pathsim:${done.row._id}`);
+    expect(hit.status).toBe(200);
     expect(sim.server.count(`/sessions/${done.row._id}`)).toBe(calls);
+    // a hit answers exactly what a fresh fetch answers, and include=raw is its own answer
+    const fresh = await client(gw.url, 'prod-key-0001').json(`/v1/runs/pathsim:${done.row._id}`);
+    expect(hit.body).toEqual(fresh.body);
+    expect(hit.body.data.transcript.length).toBeGreaterThan(0);
+    expect(hit.body.data.raw).toBeUndefined();
+    const raw = await c.json<{ data: { raw?: unknown } }>(`/v1/runs/pathsim:${done.row._id}?include=raw`);
+    expect(raw.body.data.raw).toBeDefined();
   });
 
   it('a full walk with limit=50 over five vendors costs at most 1.05× the distinct upstream pages', async () => {
