@@ -11,10 +11,10 @@
 import { z } from 'zod';
 import type { RunFilter } from '../../schemas/query.js';
 import type { Group } from '../../schemas/run.js';
-import { GatewayError } from '../../src/core/errors.js';
-import { MapError, type Adapter, type AdapterContext, type Listable, type ListSource, type Pagination, type VendorSpec } from '../../src/core/types.js';
+import type { Adapter, AdapterContext, Listable, type ListSource, type Pagination, type VendorSpec } from '../../src/core/types.js';
 import { asRecord, decodeKey, str } from '../_shared/parse.js';
 import { mapFull, mapGroup, mapResult, runEntries } from './map.js';
+import { envelopeOf } from '../_shared/envelope.js';
 
 const V1 = '/test_framework/v1';
 
@@ -33,22 +33,8 @@ const Agents = z.object({ next: z.string().nullable(), results: z.array(z.object
 const Detail = z.object({ id: z.union([z.number(), z.string()]) }).loose();
 const Bulk = z.array(z.unknown());
 
-/** Parses a vendor body; one of the wrong shape is a provider error, never a 500. */
-function envelope<T>(schema: z.ZodType<T>, body: unknown, what: string): T {
-  const r = schema.safeParse(body);
-  if (!r.success) throw new GatewayError('provider_error', `Cekura: unexpected ${what} body`, { provider: 'cekura' });
-  return r.data;
-}
+const envelope = envelopeOf('cekura', 'Cekura');
 
-/** A single item the vendor sent that cannot be mapped is the vendor's fault: provider_error, never a 500. */
-function readable<T>(f: () => T): T {
-  try {
-    return f();
-  } catch (e) {
-    if (e instanceof MapError) throw new GatewayError('provider_error', `Cekura: ${e.message}`, { provider: 'cekura' });
-    throw e;
-  }
-}
 
 const PAGE_SIZE = 100;
 const MAX_AGENT_PAGES = 50;
@@ -164,7 +150,7 @@ export const cekura: Adapter = {
     const result = detail === null ? null : envelope(Detail, detail, 'result');
     const summary = result ? (runEntries(result['runs']).find(([id]) => id === k.run)?.[1] ?? null) : null;
     if (!summary && !full) return null;
-    return readable(() => mapFull(result ?? {}, summary, full));
+    return mapFull(result ?? {}, summary, full);
   },
   async recording(ctx, key, range) {
     const k = runKey(key);
@@ -180,7 +166,7 @@ export const cekura: Adapter = {
       const id = decodeKey(key, 1)?.[0];
       if (id === undefined || !isId(id)) return null;
       const body = await ctx.http.json(`${V1}/results/${id}/`, {}, { allow404: true });
-      return body === null ? null : readable(() => mapGroup(envelope(Detail, body, 'result')));
+      return body === null ? null : mapGroup(envelope(Detail, body, 'result'));
     },
   },
 };

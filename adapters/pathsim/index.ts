@@ -4,10 +4,10 @@
  */
 import { z } from 'zod';
 import type { RunFilter } from '../../schemas/query.js';
-import { GatewayError } from '../../src/core/errors.js';
 import type { Adapter, AdapterContext, ListSource, VendorSpec } from '../../src/core/types.js';
 import { asRecord, decodeKey, str } from '../_shared/parse.js';
 import { mapDetail, mapRow } from './map.js';
+import { envelopeOf } from '../_shared/envelope.js';
 
 export const spec: VendorSpec = {
   name: 'PathSim',
@@ -26,12 +26,7 @@ const ListEnvelope = z.object({
 const Workspaces = z.object({ success: z.literal(true), data: z.array(z.object({ id: z.string().min(1) }).loose()) });
 const Detail = z.object({ success: z.literal(true), data: z.record(z.string(), z.unknown()) });
 
-/** Parses a vendor envelope; a body of the wrong shape is a provider error, never a 500. */
-function envelope<T>(schema: z.ZodType<T>, body: unknown, what: string): T {
-  const r = schema.safeParse(body);
-  if (!r.success) throw new GatewayError('provider_error', `PathSim: unexpected ${what} body`, { provider: 'pathsim' });
-  return r.data;
-}
+const envelope = envelopeOf('pathsim', 'PathSim');
 
 const MINUTE = 60_000;
 const floorMinute = (t: number): number => t - (t % MINUTE);

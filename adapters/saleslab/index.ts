@@ -14,10 +14,10 @@
 import { z } from 'zod';
 import type { RunFilter } from '../../schemas/query.js';
 import type { Run } from '../../schemas/run.js';
-import { GatewayError } from '../../src/core/errors.js';
-import { MapError, type Adapter, type AdapterContext, type ListSource, type VendorSpec } from '../../src/core/types.js';
+import type { Adapter, AdapterContext, ListSource, type VendorSpec } from '../../src/core/types.js';
 import { asRecord, decodeKey, str } from '../_shared/parse.js';
 import { DEFAULT_PASS_SCORE, isScored, mapDetail, mapSession, nameIndex, scorecardIdOf, withScorecard, type Names } from './map.js';
+import { envelopeOf } from '../_shared/envelope.js';
 
 export const spec: VendorSpec = {
   name: 'Sales Lab',
@@ -38,12 +38,7 @@ const SessionList = z.object({ ok: z.literal(true), data: z.array(z.unknown()), 
 const ItemList = z.object({ ok: z.literal(true), data: z.array(z.unknown()) }).loose();
 const One = z.object({ ok: z.literal(true), data: z.record(z.string(), z.unknown()) }).loose();
 
-/** Parses a vendor envelope; a body of the wrong shape is a provider error, never a 500. */
-function envelope<T>(schema: z.ZodType<T>, body: unknown, what: string): T {
-  const r = schema.safeParse(body);
-  if (!r.success) throw new GatewayError('provider_error', `Sales Lab: unexpected ${what} body`, { provider: 'saleslab' });
-  return r.data;
-}
+const envelope = envelopeOf('saleslab', 'Sales Lab');
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 const SECOND = 1000;
@@ -178,11 +173,7 @@ export const saleslab: Adapter = {
     const session = envelope(One, body, 'session').data;
     const cardId = isScored(session) ? scorecardIdOf(session) : null;
     const scorecard = cardId ? await fetchScorecard(ctx, cardId) : null;
-    try {
-      return mapDetail(session, scorecard, n, passScore(ctx));
-    } catch (e) {
-      if (e instanceof MapError) throw new GatewayError('provider_error', `Sales Lab: session cannot be read (${e.message})`, { provider: 'saleslab' });
-      throw e;
-    }
+    // an unreadable session is a provider_error: the gateway turns a MapError from getRun into one
+    return mapDetail(session, scorecard, n, passScore(ctx));
   },
 };

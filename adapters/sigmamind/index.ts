@@ -6,10 +6,10 @@
 import { z } from 'zod';
 import type { Group, Run } from '../../schemas/run.js';
 import type { RunFilter } from '../../schemas/query.js';
-import { GatewayError } from '../../src/core/errors.js';
-import { MapError, type Adapter, type AdapterContext, type ListSource, type Pagination, type VendorSpec } from '../../src/core/types.js';
+import type { Adapter, AdapterContext, ListSource, type Pagination, type VendorSpec } from '../../src/core/types.js';
 import { asRecord, decodeKey, str } from '../_shared/parse.js';
 import { mapBatch, mapTestRun, PROVIDER } from './map.js';
+import { envelopeOf } from '../_shared/envelope.js';
 
 export const spec: VendorSpec = {
   name: 'SigmaMind',
@@ -33,22 +33,8 @@ const PageEnvelope = z.object({ data: z.array(z.unknown()), hasNext: z.boolean()
 const AgentItem = z.object({ agentId: z.union([z.string().min(1), z.number()]) }).loose();
 const Detail = z.record(z.string(), z.unknown());
 
-/** Parses a vendor body; a body of the wrong shape is a provider error, never a 500. */
-function envelope<T>(schema: z.ZodType<T>, body: unknown, what: string): T {
-  const r = schema.safeParse(body);
-  if (!r.success) throw new GatewayError('provider_error', `SigmaMind: unexpected ${what} body`, { provider: PROVIDER });
-  return r.data;
-}
+const envelope = envelopeOf(PROVIDER, 'SigmaMind');
 
-/** A vendor item that cannot be read where no walk can skip it (one run, one group). */
-function unreadable<T>(fn: () => T, what: string): T {
-  try {
-    return fn();
-  } catch (e) {
-    if (e instanceof MapError) throw new GatewayError('provider_error', `SigmaMind: the vendor's ${what} cannot be read (${e.message})`, { provider: PROVIDER });
-    throw e;
-  }
-}
 
 /** Zero-based pages of `size` items; the vendor's `hasNext` says whether there is more. */
 const pagination = (what: string): Pagination => ({
@@ -160,7 +146,7 @@ export const sigmamind: Adapter = {
     if (!allowed(ctx, agentId)) return null;
     const body = await ctx.http.json(`/v1/test-runs/${encodeURIComponent(jobId)}`, { batchId, agentId }, { allow404: true });
     if (body === null) return null;
-    const run = unreadable(() => mapTestRun(envelope(Detail, body, 'test run'), agentId), 'test run');
+    const run = mapTestRun(envelope(Detail, body, 'test run'), agentId);
     return { ...run, transcript: run.transcript ?? [] };
   },
   groups: {
@@ -172,7 +158,7 @@ export const sigmamind: Adapter = {
       if (!allowed(ctx, agentId)) return null;
       const body = await ctx.http.json(`/v1/batch-runs/${encodeURIComponent(batchId)}`, { agentId }, { allow404: true });
       if (body === null) return null;
-      return unreadable(() => mapBatch(envelope(Detail, body, 'batch run'), agentId), 'batch run');
+      return mapBatch(envelope(Detail, body, 'batch run'), agentId);
     },
   },
 };

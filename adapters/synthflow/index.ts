@@ -6,10 +6,10 @@
 import { z } from 'zod';
 import type { RunFilter } from '../../schemas/query.js';
 import type { Group, Status } from '../../schemas/run.js';
-import { GatewayError } from '../../src/core/errors.js';
-import { MapError, type Adapter, type AdapterContext, type Listable, type ListSource, type Pagination, type VendorSpec } from '../../src/core/types.js';
+import type { Adapter, AdapterContext, Listable, type ListSource, type Pagination, type VendorSpec } from '../../src/core/types.js';
 import { asRecord, decodeKey, str } from '../_shared/parse.js';
 import { mapSession, mapSimulation, STATUS_QUERY } from './map.js';
+import { envelopeOf } from '../_shared/envelope.js';
 
 export const spec: VendorSpec = {
   name: 'Synthflow',
@@ -36,12 +36,7 @@ const ListEnvelope = z.object({
 });
 const Detail = z.object({ status: z.literal('ok'), response: z.record(z.string(), z.unknown()) });
 
-/** Parses a vendor envelope; a body of the wrong shape is a provider error, never a 500. */
-function envelope<T>(schema: z.ZodType<T>, body: unknown, what: string): T {
-  const r = schema.safeParse(body);
-  if (!r.success) throw new GatewayError('provider_error', `Synthflow: unexpected ${what} body`, { provider: 'synthflow' });
-  return r.data;
-}
+const envelope = envelopeOf('synthflow', 'Synthflow');
 
 const PAGE_SIZE = 100;
 /** Page style from 1; more ⇔ offset + items < total_records (offset from the page number when the vendor omits it). */
@@ -112,15 +107,6 @@ async function groupSources(_ctx: AdapterContext, f: RunFilter): Promise<ListSou
   return [source<Group>('sessions', '/simulations/sessions', window(f), (item) => [mapSession(item)])];
 }
 
-/** Maps one fetched item; an unmappable one is the vendor's fault (provider_error), never a 500. */
-function mapOne<T>(map: (item: unknown) => T, item: unknown): T {
-  try {
-    return map(item);
-  } catch (e) {
-    if (!(e instanceof MapError)) throw e;
-    throw new GatewayError('provider_error', `Synthflow: the vendor's item cannot be read (${e.message})`, { provider: 'synthflow', retryable: false });
-  }
-}
 
 async function detail(ctx: AdapterContext, path: string, what: string): Promise<Record<string, unknown> | null> {
   const body = await ctx.http.json(path, {}, { allow404: true });
@@ -142,7 +128,7 @@ export const synthflow: Adapter = {
     const id = nativeOf(key);
     if (!id) return null;
     const sim = await detail(ctx, `/simulations/${encodeURIComponent(id)}`, 'simulation');
-    return sim ? mapOne(mapSimulation, sim) : null;
+    return sim ? mapSimulation(sim) : null;
   },
   async recording(ctx, key, range) {
     const id = nativeOf(key);
@@ -159,7 +145,7 @@ export const synthflow: Adapter = {
       const id = nativeOf(key);
       if (!id) return null;
       const session = await detail(ctx, `/simulations/session/${encodeURIComponent(id)}`, 'session');
-      return session ? mapOne(mapSession, session) : null;
+      return session ? mapSession(session) : null;
     },
   },
 };
