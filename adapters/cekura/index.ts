@@ -11,7 +11,7 @@
 import { z } from 'zod';
 import type { RunFilter } from '../../schemas/query.js';
 import type { Group } from '../../schemas/run.js';
-import type { Adapter, AdapterContext, Listable, type ListSource, type Pagination, type VendorSpec } from '../../src/core/types.js';
+import type { Adapter, AdapterContext, Listable, ListSource, Pagination, VendorSpec } from '../../src/core/types.js';
 import { asRecord, decodeKey, str } from '../_shared/parse.js';
 import { mapFull, mapGroup, mapResult, runEntries } from './map.js';
 import { envelopeOf } from '../_shared/envelope.js';

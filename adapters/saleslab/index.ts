@@ -14,7 +14,7 @@
 import { z } from 'zod';
 import type { RunFilter } from '../../schemas/query.js';
 import type { Run } from '../../schemas/run.js';
-import type { Adapter, AdapterContext, ListSource, type VendorSpec } from '../../src/core/types.js';
+import type { Adapter, AdapterContext, ListSource, VendorSpec } from '../../src/core/types.js';
 import { asRecord, decodeKey, str } from '../_shared/parse.js';
 import { DEFAULT_PASS_SCORE, isScored, mapDetail, mapSession, nameIndex, scorecardIdOf, withScorecard, type Names } from './map.js';
 import { envelopeOf } from '../_shared/envelope.js';

@@ -6,7 +6,7 @@
 import { z } from 'zod';
 import type { Group, Run } from '../../schemas/run.js';
 import type { RunFilter } from '../../schemas/query.js';
-import type { Adapter, AdapterContext, ListSource, type Pagination, type VendorSpec } from '../../src/core/types.js';
+import type { Adapter, AdapterContext, ListSource, Pagination, VendorSpec } from '../../src/core/types.js';
 import { asRecord, decodeKey, str } from '../_shared/parse.js';
 import { mapBatch, mapTestRun, PROVIDER } from './map.js';
 import { envelopeOf } from '../_shared/envelope.js';

@@ -6,7 +6,7 @@
 import { z } from 'zod';
 import type { RunFilter } from '../../schemas/query.js';
 import type { Group, Status } from '../../schemas/run.js';
-import type { Adapter, AdapterContext, Listable, type ListSource, type Pagination, type VendorSpec } from '../../src/core/types.js';
+import type { Adapter, AdapterContext, Listable, ListSource, Pagination, VendorSpec } from '../../src/core/types.js';
 import { asRecord, decodeKey, str } from '../_shared/parse.js';
 import { mapSession, mapSimulation, STATUS_QUERY } from './map.js';
 import { envelopeOf } from '../_shared/envelope.js';
