@@ -402,5 +402,29 @@ export interface VendorSimulator<TRun> {
   runs(): TRun[];
   /** Adds `n` runs at the head (newer than every existing run) and returns them. */
   addRuns(n: number): TRun[];
+  /**
+   * Adds `n` finished, evaluated runs whose start lies `agoMs` before the newest run's start (listed late:
+   * a long call the vendor lists only on completion). They sit below the head, at their start, in the
+   * vendor's own order. Returns them.
+   */
+  addLate(n: number, agoMs: number): TRun[];
+  /** The unified `native_id` of every run that is not finished yet (queued / running / in progress / evaluating), newest first. */
+  unfinishedIds(): string[];
+  /**
+   * Moves these runs (unified native ids; default: every unfinished run) to a finished, evaluated state, exactly as
+   * the vendor would show them once done: the list item, the detail and any group/batch/result counts that contain
+   * them change together. Returns the ids it changed (ids that are unknown or already finished are left out).
+   */
+  finish(ids?: string[]): string[];
   close(): Promise<void>;
+}
+
+/**
+ * The runs `finish(ids)` acts on: without `ids`, every unfinished one (newest first); with `ids`, those of them
+ * that are unfinished, in the order given and each once.
+ */
+export function finishTargets(unfinished: readonly string[], ids?: readonly string[]): string[] {
+  if (ids === undefined) return [...unfinished];
+  const open = new Set(unfinished);
+  return [...new Set(ids)].filter((id) => open.has(id));
 }

@@ -178,19 +178,74 @@ const RESULT_NAMES = [
 ];
 
 /** A result with its runs; `ts` gives each run's timestamp, newest first. */
-export function makeResult(r: () => number, def: AgentDef, status: ResultStatus, created: number, ts: number[], seq: number, drift: boolean, longAt = -1): ResultRec {
+export function makeResult(r: () => number, def: AgentDef, status: ResultStatus, created: number, ts: number[], seq: number, drift: boolean, longAt = -1, statuses?: RunStatus[]): ResultRec {
   const cron = r() < 0.25;
   const subset = shuffle(r, def.scenarios).slice(0, int(r, 1, Math.min(3, ts.length)));
   const res: ResultRec = {
     id: 0, name: cron ? `Nightly regression — ${def.agent.agent_name} #${seq}` : pick(r, RESULT_NAMES)(def, seq), def, status,
     runAsText: r() < 0.2, cron, runType: cron ? 'cronjob' : pick(r, [null, 'manual']), agentVersion: pick(r, [null, 'v12', 'v13']), created, runs: [],
   };
-  const sts = runStatuses(r, status, ts.length);
+  const sts = statuses ?? runStatuses(r, status, ts.length);
   res.runs = ts.map((t, i) => {
     const st = drift && status === 'pending' ? ('scaling_up' as RunStatus) : sts[i]!;
     return makeRun(r, res, t, st, subset[i % subset.length]!, i === longAt || (sts[i] === 'completed' && r() < 0.02));
   });
   return res;
+}
+
+/** Run statuses that are not final yet (drift `scaling_up` included: the run has not started). */
+export const OPEN_RUN_STATUSES: ReadonlySet<string> = new Set(['pending', 'in_queue', 'scaling_up', 'running', 'in_progress', 'evaluating']);
+
+/**
+ * A completed result of `n` completed, evaluated runs for `def`, created at `created` (s) with every run launched
+ * in that second. They are long calls: each lasts until after `untilS` (s). Ids are left to the caller.
+ */
+export function makeLateResult(r: () => number, def: AgentDef, created: number, n: number, seq: number, untilS: number): ResultRec {
+  const res = makeResult(r, def, 'completed', created, Array.from({ length: n }, () => created), seq, false, -1, Array.from({ length: n }, () => 'completed' as RunStatus));
+  for (const run of res.runs) {
+    run.durationS = Math.max(run.durationS, untilS - run.ts + int(r, 20, 120));
+    run.lines = transcriptLines(def, run.scenario, run.personality, 'completed', run.durationS);
+  }
+  return res;
+}
+
+/**
+ * Moves one unfinished run to `completed` with its evaluation (verdict, expected-outcome score, metrics,
+ * alignments, evaluation_status). A run whose call had not ended yet gets the whole call (duration, transcript);
+ * one being evaluated keeps its call. The result's status follows (see settleResult). False when final already.
+ */
+export function finishRunRec(r: () => number, res: ResultRec, run: RunRec): boolean {
+  if (!OPEN_RUN_STATUSES.has(run.status)) return false;
+  const def = res.def;
+  if (run.status !== 'evaluating') run.durationS = int(r, 45, 560);
+  const pass = r() < 0.72;
+  run.status = 'completed';
+  run.success = pass;
+  run.error = '';
+  run.score = pass ? pick(r, [100, 100, 90]) : pick(r, [0, 20, 40, 60]);
+  run.metrics = metricsFor(r, def, pass);
+  run.alignments = [{ outcome: run.scenario.outcome, prompt_part: `Expected outcome: ${run.scenario.outcome}.`, aligned: pass }];
+  run.lines = transcriptLines(def, run.scenario, run.personality, 'completed', run.durationS);
+  run.evalStatus = ((r() < 0.1 ? 'reviewed_' : '') + (pass ? 'success' : 'failure')) as CekuraRun['evaluation_status'];
+  if (run.callId === null && !res.runAsText) run.callId = `call_${hexId(r, 24)}`;
+  settleResult(res);
+  return true;
+}
+
+/**
+ * A result's status from its runs once some of them moved on: `completed` when every run is final, `evaluating`
+ * when only evaluations are left, `running` once some runs started or ended while others still run or wait
+ * (an `in_progress` result stays so while a run is in progress). Results that were final are left alone.
+ */
+export function settleResult(res: ResultRec): void {
+  if (!['pending', 'in_queue', 'running', 'in_progress', 'evaluating'].includes(res.status)) return;
+  const sts = res.runs.map((x) => x.status as string);
+  const open = sts.filter((x) => OPEN_RUN_STATUSES.has(x));
+  if (open.length === 0) res.status = 'completed';
+  else if (open.every((x) => x === 'evaluating')) res.status = 'evaluating';
+  else if (open.some((x) => x === 'running' || x === 'in_progress')) {
+    if (res.status !== 'in_progress' || !open.includes('in_progress')) res.status = 'running';
+  } else if (open.length < sts.length) res.status = 'running';
 }
 
 /** Generates the results newest first, with ids, forced ties and every status represented. */

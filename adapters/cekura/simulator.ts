@@ -21,11 +21,11 @@
  * - Errors are DRF `{"detail": "…"}`; 429 carries `Retry-After` (no X-RateLimit-* headers).
  */
 import {
-  SimServer, fakeWav, headerAuth, intParam, rangeResponse, rng,
+  SimServer, fakeWav, finishTargets, headerAuth, intParam, rangeResponse, rng,
   type SimRequest, type SimResponse, type SimulatorOptions, type VendorSimulator,
 } from '../simkit.js';
 import {
-  AGENT_DEFS, generate, makeResult, renderDetail, renderResult, renderRun,
+  AGENT_DEFS, OPEN_RUN_STATUSES, finishRunRec, generate, makeLateResult, makeResult, renderDetail, renderResult, renderRun,
   type CekuraAgent, type CekuraResult, type CekuraRun, type ResultRec,
 } from './simdata.js';
 
@@ -53,6 +53,18 @@ export interface CekuraSimulator extends VendorSimulator<CekuraRun> {
    * result's `created_at` and every new run the newest run's `timestamp` (the new ids are higher, so they sort first).
    */
   addRuns(n: number): CekuraRun[];
+  /**
+   * Adds one new `completed` result with `n` completed, evaluated runs (agent rotating 101→102→103), created — and
+   * every run launched — `agoMs` before the newest run's `timestamp` (floored to the second, at least 1 s before),
+   * moved back second by second until no older result has a run launched after it, so that results stay
+   * (created_at desc, id desc) and the walk of their runs (timestamp desc, id desc). New ids are the highest.
+   * Returns its runs, newest first.
+   */
+  addLate(n: number, agoMs: number): CekuraRun[];
+  /** `id` (as a string) of every run `pending`, `in_queue`, `running`, `in_progress`, `evaluating` (or drift `scaling_up`), newest first. */
+  unfinishedIds(): string[];
+  /** Moves these runs (default: every unfinished one) to `completed` with their evaluation; result statuses and counts follow. */
+  finish(ids?: string[]): string[];
 }
 
 const bad = (status: number, detail: string): SimResponse => ({ status, body: { detail } });
@@ -187,6 +199,13 @@ export async function startCekuraSimulator(opts: SimulatorOptions = {}): Promise
   await server.start(opts.port ?? 0, opts.host ?? '127.0.0.1');
   results = generate(seed, opts.now ?? Date.now(), opts.count ?? 225, drift);
 
+  /** The PRNG of addLate and finish (one stream, so that the same calls give the same data). */
+  const life = rng((Math.imul(seed, 7919) ^ 0x1a7e) >>> 0);
+  let lateCalls = 0;
+  /** Every run that is not final yet with its result, newest first (the order of allRuns). */
+  const openRuns = (): { run: ResultRec['runs'][number]; res: ResultRec }[] =>
+    results.flatMap((res) => res.runs.filter((run) => OPEN_RUN_STATUSES.has(run.status)).map((run) => ({ run, res })));
+
   const allRuns = (): CekuraRun[] => results.flatMap((res) => res.runs.map((x) => renderRun(x, res, server.origin)));
 
   return {
@@ -212,6 +231,35 @@ export async function startCekuraSimulator(opts: SimulatorOptions = {}): Promise
       for (const run of res.runs) run.id = runId--;
       results = [res, ...results];
       return res.runs.map((x) => renderRun(x, res, server.origin));
+    },
+    addLate(n: number, agoMs: number): CekuraRun[] {
+      lateCalls += 1;
+      const newestTs = results[0]?.runs[0]?.ts ?? Math.floor((opts.now ?? Date.now()) / 1000);
+      let created = Math.min(Math.floor((newestTs * 1000 - agoMs) / 1000), newestTs - 1);
+      // an older result (created at or before) must not have a run launched after the new result's runs
+      while (results.some((x) => x.created <= created && x.runs.some((y) => y.ts > created))) created -= 1;
+      const def = AGENT_DEFS[(lateCalls - 1) % AGENT_DEFS.length]!;
+      const res = makeLateResult(life, def, created, n, results.length + 1, newestTs);
+      let topRun = 0;
+      let topResult = 0;
+      for (const x of results) {
+        topResult = Math.max(topResult, x.id);
+        for (const y of x.runs) topRun = Math.max(topRun, y.id);
+      }
+      let runId = topRun + n;
+      res.id = topResult + 1;
+      for (const run of res.runs) run.id = runId--;
+      const at = results.findIndex((x) => x.created <= created);
+      results.splice(at < 0 ? results.length : at, 0, res);
+      return res.runs.map((x) => renderRun(x, res, server.origin));
+    },
+    unfinishedIds: () => openRuns().map(({ run }) => String(run.id)),
+    finish(ids?: string[]): string[] {
+      const open = new Map(openRuns().map((x) => [String(x.run.id), x]));
+      return finishTargets([...open.keys()], ids).filter((id) => {
+        const hit = open.get(id)!;
+        return finishRunRec(life, hit.res, hit.run);
+      });
     },
     close: () => server.close(),
   };

@@ -24,6 +24,7 @@ import {
   SimServer,
   bearerAuth,
   fakeWav,
+  finishTargets,
   intParam,
   rangeResponse,
   type SimRequest,
@@ -32,9 +33,12 @@ import {
   type VendorSimulator,
 } from '../simkit.js';
 import {
+  addLateSessions,
   addSessions,
   fakeMp4,
+  finishSession,
   generatePathsimData,
+  isUnfinished,
   type PathsimData,
   type PathsimSession,
   type PathsimWorkspace,
@@ -53,6 +57,19 @@ export interface PathsimSimulator extends VendorSimulator<PathsimSession> {
    * `workspaceId` they go to the active workspaces. Returns them newest first.
    */
   addRuns(n: number, workspaceId?: string): PathsimSession[];
+  /**
+   * Adds `n` sessions, `Connected` and evaluated (`Achieved` / `Not Achieved`), below the head: the newest starts
+   * `agoMs` before the newest session (at least 1 ms), the others 1–3 s apart before it, every exact start distinct.
+   * They go to the active workspaces and are listed at their start. Returns them newest first.
+   */
+  addLate(n: number, agoMs: number): PathsimSession[];
+  /** `_id` of every session still `In Progress` or `Connected` with `Objective: --`, newest first. */
+  unfinishedIds(): string[];
+  /**
+   * Moves these sessions (`_id`; default: every unfinished one) to `Connected` + `Achieved`/`Not Achieved`, in the
+   * list row and the detail (a running call gets its full transcript or steps, duration and recording).
+   */
+  finish(ids?: string[]): string[];
 }
 
 const errorBody = (_status: number, code: string, message: string): unknown => ({ success: false, error: { code, message } });
@@ -197,6 +214,16 @@ export async function startPathsimSimulator(opts: SimulatorOptions = {}): Promis
       const added = addSessions(d, n, workspaceId);
       for (const s of added) byId.set(s.row._id, s);
       return added;
+    },
+    addLate(n: number, agoMs: number): PathsimSession[] {
+      const added = addLateSessions(d, n, agoMs);
+      for (const s of added) byId.set(s.row._id, s);
+      return added;
+    },
+    unfinishedIds: () => d.sessions.filter(isUnfinished).map((s) => s.row._id),
+    finish(ids?: string[]): string[] {
+      const targets = finishTargets(d.sessions.filter(isUnfinished).map((s) => s.row._id), ids);
+      return targets.filter((id) => finishSession(d, byId.get(id)!));
     },
     close: () => server.close(),
   };

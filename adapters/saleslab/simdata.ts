@@ -129,7 +129,7 @@ function verdictOf(score: number): SaleslabVerdict {
   return score >= 85 ? 'crushed_it' : score >= 70 ? 'solid' : score >= 50 ? 'needs_work' : 'missed';
 }
 
-function makeScorecard(r: R, callType: CallType, ctx: GenContext): SaleslabScorecard {
+export function makeScorecard(r: R, callType: CallType, ctx: GenContext): SaleslabScorecard {
   const forced = [92, 77, 61, 38][ctx.scoredSoFar];
   ctx.scoredSoFar += 1;
   const overall = forced ?? clamp(Math.round(35 + (r() + r() + r()) * 22), 15, 99);
@@ -146,7 +146,7 @@ function makeScorecard(r: R, callType: CallType, ctx: GenContext): SaleslabScore
   return { overall_score: overall, verdict, headline: pick(r, HEADLINES[verdict]), categories, callouts };
 }
 
-function makeTranscript(r: R, callType: CallType, turns: number, seconds: number): SaleslabTurn[] {
+export function makeTranscript(r: R, callType: CallType, turns: number, seconds: number): SaleslabTurn[] {
   const out: SaleslabTurn[] = [];
   for (let j = 0; j < turns; j++) {
     const role = j % 2 === 0 ? 'agent' : 'user';
@@ -276,4 +276,50 @@ function applyDrift(runs: SaleslabRun[]): void {
   const scored = runs.filter((x, i) => i > 3 && x.scorecard).slice(4, 6);
   if (scored[0]?.scorecard) Object.assign(scored[0].scorecard, { overall_score: 98, verdict: 'legendary' });
   if (scored[1]?.scorecard) Object.assign(scored[1].scorecard, { overall_score: '81', verdict: 'solid' });
+}
+
+/** Session statuses after which nothing changes any more (`scored`, or a session that broke off). */
+export const FINAL_STATUSES: ReadonlySet<string> = new Set(['scored', 'abandoned', 'failed']);
+
+/** Not final yet: running (`live`, `in_progress`, drift `paused`) or waiting for its scorecard (`ended`, `scoring`). */
+export const isUnfinished = (x: SaleslabRun): boolean => !FINAL_STATUSES.has(x.session.status);
+
+/**
+ * Moves one unfinished session to `scored` with its scorecard. A running one ends now: `ended_at`,
+ * `duration_seconds` and the rest of its transcript (the turns said so far are kept); one that had ended keeps
+ * its call. Like generated scored sessions, 40 % serve their scorecard under a `scorecard_id` of their own.
+ * Returns false when it was final already.
+ */
+export function finishRun(r: R, run: SaleslabRun, ctx: GenContext): boolean {
+  if (!isUnfinished(run)) return false;
+  const s = run.session;
+  const callType = ctx.scenarios.find((x) => x.id === s.scenario_id)?.call_type ?? 'cold_call';
+  if (s.ended_at === null || s.duration_seconds === null) {
+    const duration = int(r, 180, 1200);
+    s.ended_at = iso(Date.parse(s.started_at) + duration * 1000);
+    s.duration_seconds = duration;
+    const said = run.transcript;
+    const full = makeTranscript(r, callType, Math.max(said.length, int(r, 6, 14)), duration);
+    run.transcript = full.map((t, j) => (said[j] ? { ...t, message: said[j]!.message } : t));
+  }
+  s.status = 'scored';
+  const scorecardId = uuidLike(r);
+  if (r() < 0.4) s.scorecard_id = scorecardId;
+  run.scorecard = makeScorecard(r, callType, ctx);
+  return true;
+}
+
+/**
+ * A scored session started at `startMs` that lasted until `untilMs` at least (a long call, listed late), its
+ * transcript spread over the whole call.
+ */
+export function makeLateRun(r: R, startMs: number, untilMs: number, ctx: GenContext): SaleslabRun {
+  const run = makeRun(r, startMs, true, ctx, 'scored');
+  const s = run.session;
+  const before = s.duration_seconds ?? 0;
+  const duration = Math.max(before, Math.ceil((untilMs - startMs) / 1000) + int(r, 20, 120));
+  s.duration_seconds = duration;
+  s.ended_at = iso(startMs + duration * 1000);
+  if (before > 0) run.transcript = run.transcript.map((t) => ({ ...t, time: Math.round((t.time * duration) / before) }));
+  return run;
 }

@@ -21,6 +21,7 @@
 import {
   SimServer,
   bearerAuth,
+  finishTargets,
   intParam,
   rng,
   type SimRequest,
@@ -30,8 +31,11 @@ import {
 } from '../simkit.js';
 import {
   MAX_TIE,
+  finishRun,
   generate,
+  isUnfinished,
   iso,
+  makeLateRun,
   makeRun,
   type SaleslabRun,
   type SaleslabScenario,
@@ -65,6 +69,16 @@ export interface SaleslabSimulator extends VendorSimulator<SaleslabRun> {
    * (when that tie group has fewer than 8 members). Visible to the following requests.
    */
   addRuns(n: number): SaleslabRun[];
+  /**
+   * Adds `n` `scored` sessions (scorecard served) below the head: the newest starts `agoMs` before the newest
+   * started_at (floored to the second, at least 1 s before it), the others 1–3 s apart before it; a start whose
+   * tie group is full (8) moves 1 s back. Each is first among the sessions of its second. Returns them newest first.
+   */
+  addLate(n: number, agoMs: number): SaleslabRun[];
+  /** `id` of every session `live`, `in_progress`, `ended`, `scoring` (or drift `paused`), newest first. */
+  unfinishedIds(): string[];
+  /** Moves these sessions (default: every unfinished one) to `scored` and serves their scorecard. */
+  finish(ids?: string[]): string[];
 }
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
@@ -220,6 +234,31 @@ export async function startSaleslabSimulator(opts: SaleslabSimulatorOptions = {}
     return [...created];
   }
 
+  /** The PRNG of addLate and finish (one stream, so that the same calls give the same data). */
+  const life = rng((Math.imul(seed, 7919) ^ 0x5a1e5) >>> 0);
+
+  function addLate(n: number, agoMs: number): SaleslabRun[] {
+    const headMs = runs[0] ? Date.parse(runs[0].session.started_at) : Math.floor(now() / 1000) * 1000;
+    let ts = Math.min(Math.floor((headMs - agoMs) / 1000) * 1000, headMs - 1000);
+    const created: SaleslabRun[] = [];
+    for (let j = 0; j < n; j++) {
+      while (runs.filter((x) => x.session.started_at === iso(ts)).length >= MAX_TIE) ts -= 1000;
+      const run = makeLateRun(life, ts, headMs, data.ctx);
+      const at = runs.findIndex((x) => Date.parse(x.session.started_at) <= ts);
+      runs.splice(at < 0 ? runs.length : at, 0, run);
+      created.push(run);
+      ts -= (1 + Math.floor(life() * 3)) * 1000;
+    }
+    return created;
+  }
+
+  const unfinished = (): SaleslabRun[] => runs.filter(isUnfinished);
+
+  function finish(ids?: string[]): string[] {
+    const open = new Map(unfinished().map((x) => [x.session.id, x]));
+    return finishTargets([...open.keys()], ids).filter((id) => finishRun(life, open.get(id)!, data.ctx));
+  }
+
   return {
     server,
     baseUrl: origin,
@@ -231,6 +270,9 @@ export async function startSaleslabSimulator(opts: SaleslabSimulatorOptions = {}
     scorecardIdOf,
     now,
     addRuns,
+    addLate,
+    unfinishedIds: () => unfinished().map((x) => x.session.id),
+    finish,
     close: () => server.close(),
   };
 }

@@ -455,3 +455,74 @@ export function addBatch(st: SimState, n: number, agentId?: string): RunTruth[] 
   sortTruth(st.runs);
   return b.runs.reverse();
 }
+
+/** The verdict, under either spelling (`isSuccessful`, old `isSuccesful`); undefined/null = not evaluated. */
+const verdictOf = (run: TestRun): boolean | null | undefined => (run.isSuccessful !== undefined ? run.isSuccessful : run.isSuccesful);
+
+/** Not final yet: still running (no `completedDate`) or completed without a verdict (being evaluated). */
+export function isUnfinished(t: RunTruth): boolean {
+  return !t.run.completedDate || verdictOf(t.run) === null || verdictOf(t.run) === undefined;
+}
+
+/** Recounts a batch's successful / failed attempts from its runs. */
+function recount(st: SimState, batchId: string): void {
+  const b = st.batches.find((x) => x.batchId === batchId);
+  if (!b) return;
+  const outcomes = st.runs.filter((x) => x.batchId === batchId).map((x) => verdictOf(x.run));
+  b.batch.successfulAttempts = outcomes.filter((o) => o === true).length;
+  b.batch.failedAttempts = outcomes.filter((o) => o === false).length;
+}
+
+/**
+ * Moves one unfinished run to a finished, evaluated state and recounts its batch. A running run completes
+ * 25–225 s after its creation with the whole conversation and a verdict (a failed run ends on the scenario's
+ * failing line, as generated ones do); a run being evaluated keeps its conversation and completion, and gets
+ * the verdict that conversation earns (it holds the passing script). The verdict keeps the run's spelling.
+ * Returns false when it was final already.
+ */
+export function finishTestRun(st: SimState, t: RunTruth): boolean {
+  if (!isUnfinished(t)) return false;
+  const { r } = st;
+  const run = t.run as TestRun & Record<string, unknown>;
+  const a = st.agents.find((x) => x.ref.agentId === t.agentId) ?? st.agents[0]!;
+  const ci = Math.max(0, a.cases.findIndex((c) => c.testCaseId === run.testCase?.testCaseId));
+  const sc = a.def.scenarios[ci]!;
+  let pass = true;
+  if (!run.completedDate) {
+    pass = settled(r) === 'passed';
+    const vars: Record<string, string> = {};
+    for (const m of run.testCase?.mockData ?? []) vars[m.variableName ?? ''] = m.value ?? '';
+    const lines = sc.script.map(([role, text]) => ({ role, content: fill(text, vars) }));
+    if (!pass) lines[lines.length - 1] = { role: 'assistant', content: fill(sc.failLine, vars) };
+    run.conversation = lines;
+    run.completedDate = iso(t.createdMs + 25_000 + Math.floor(r() * 200_000));
+  }
+  run[run.isSuccessful === undefined && run.isSuccesful !== undefined ? 'isSuccesful' : 'isSuccessful'] = pass;
+  run.remarks = pass ? sc.pass : sc.fail;
+  recount(st, t.batchId);
+  return true;
+}
+
+/**
+ * A new batch of `n` finished, evaluated runs (passed or failed, as settled batches are) for the agent of the
+ * newest run, all created at (newest createdMs − `agoMs`), at least 1 ms before it. They are long runs:
+ * completed after the newest run was created. The batch and its runs are listed at their createdDate, first
+ * among equal ones. Returns the runs newest first.
+ */
+export function addLateBatch(st: SimState, n: number, agoMs: number): RunTruth[] {
+  if (n <= 0) return [];
+  const head = st.runs[0];
+  const headMs = head?.createdMs ?? st.now;
+  const ai = Math.max(0, st.agents.findIndex((a) => a.ref.agentId === head?.agentId));
+  const ms = Math.min(Math.round(headMs - agoMs), headMs - 1);
+  const b = makeBatch(st, ai, ms, n, () => settled(st.r), false, false);
+  for (const t of b.runs) {
+    const done = Date.parse(t.run.completedDate ?? '');
+    t.run.completedDate = iso(Math.max(Number.isNaN(done) ? 0 : done, headMs + 5000 + Math.floor(st.r() * 55_000)));
+  }
+  const at = st.batches.findIndex((x) => x.createdMs <= ms);
+  st.batches.splice(at < 0 ? st.batches.length : at, 0, b.batch);
+  st.runs.push(...b.runs);
+  sortTruth(st.runs);
+  return b.runs.reverse();
+}

@@ -23,6 +23,7 @@
 import http from 'node:http';
 import {
   SimServer,
+  finishTargets,
   headerAuth,
   intParam,
   type SimLimits,
@@ -32,7 +33,7 @@ import {
   type VendorSimulator,
 } from '../simkit.js';
 import type { components } from '../../schemas/vendors/sigmamind.gen.js';
-import { addBatch, generate, type Agent, type BatchRun, type RunTruth, type SimState, type TestRun } from './simdata.js';
+import { addBatch, addLateBatch, finishTestRun, generate, isUnfinished, type Agent, type BatchRun, type RunTruth, type SimState, type TestRun } from './simdata.js';
 
 export type { Agent, BatchRun, RunTruth, TestRun } from './simdata.js';
 export type ErrorBody = components['schemas']['ErrorBody'];
@@ -63,6 +64,15 @@ export interface SigmaMindSimulator extends VendorSimulator<TestRun> {
    * the current newest run; even calls tie with it to the millisecond.
    */
   addRuns(n: number, agentId?: string): TestRun[];
+  /**
+   * Adds one new batch of `n` finished, evaluated runs (`completedDate` + `isSuccessful` true/false) for the agent
+   * of the newest run, created `agoMs` before the newest run (at least 1 ms). Returns its runs, newest first.
+   */
+  addLate(n: number, agoMs: number): TestRun[];
+  /** `jobId` of every run without `completedDate`, or completed with the verdict still null, newest first. */
+  unfinishedIds(): string[];
+  /** Moves these runs (default: every unfinished one) to completed with a verdict; their batches' counts follow. */
+  finish(ids?: string[]): string[];
 }
 
 /** Spring Boot's error body. */
@@ -189,6 +199,12 @@ export async function startSigmaMindSimulator(opts: SigmaMindSimulatorOptions = 
     agents: () => st.agents.map((a) => clone(a.agent)),
     batches: (agentId?: string) => st.batches.filter((b) => !agentId || b.agentId === agentId).map((b) => clone(b.batch)),
     addRuns: (n: number, agentId?: string) => addBatch(st, n, agentId).map((x) => clone(x.run)),
+    addLate: (n: number, agoMs: number) => addLateBatch(st, n, agoMs).map((x) => clone(x.run)),
+    unfinishedIds: () => st.runs.filter(isUnfinished).map((x) => x.jobId),
+    finish(ids?: string[]): string[] {
+      const open = new Map(st.runs.filter(isUnfinished).map((x) => [x.jobId, x]));
+      return finishTargets([...open.keys()], ids).filter((id) => finishTestRun(st, open.get(id)!));
+    },
     close: () => server.close(),
   };
 }

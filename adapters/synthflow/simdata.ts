@@ -286,14 +286,7 @@ export class SynthflowWorld {
     if (status === 'completed') updated = callStart + (off + 2) * SEC + (evaluating ? 0 : (5 + Math.floor(r() * 35)) * SEC);
     else if (status === 'failed') updated = t + (5 + Math.floor(r() * 55)) * SEC;
     else updated = turns > 0 ? callStart + off * SEC : t;
-    let analysis: SynthflowSimulation['success_criteria_analysis'] = null;
-    if (status === 'completed' && !evaluating) {
-      const evaluations = c.criteria.map((cr) => {
-        const ok = r() < agent.passRate;
-        return { success: ok, reasoning: ok ? `Met: ${cr}. Clearly done around ${Math.round(off * (0.3 + r() * 0.6))}s into the call.` : `Not met: ${cr}. The agent ${pick(r, FAIL_REASONS)}.` };
-      });
-      analysis = { success: c.type === 'all' ? evaluations.every((e) => e.success) : evaluations.some((e) => e.success), evaluations };
-    }
+    const analysis = status === 'completed' && !evaluating ? this.analysisFor(agent, c, off) : null;
     return {
       simulation_id: id,
       simulation_session_id: sid,
@@ -319,6 +312,16 @@ export class SynthflowWorld {
       timeline,
       success_criteria_analysis: analysis,
     };
+  }
+
+  /** The evaluation of a finished call whose last turn lies `off` seconds into it. */
+  private analysisFor(agent: AgentDef, c: CaseDef, off: number): NonNullable<SynthflowSimulation['success_criteria_analysis']> {
+    const r = this.r;
+    const evaluations = c.criteria.map((cr) => {
+      const ok = r() < agent.passRate;
+      return { success: ok, reasoning: ok ? `Met: ${cr}. Clearly done around ${Math.round(off * (0.3 + r() * 0.6))}s into the call.` : `Not met: ${cr}. The agent ${pick(r, FAIL_REASONS)}.` };
+    });
+    return { success: c.type === 'all' ? evaluations.every((e) => e.success) : evaluations.some((e) => e.success), evaluations };
   }
 
   /** Vendor drift: numeric-string timestamps, unknown status and sender_type, one unparseable created_at. */
@@ -385,6 +388,66 @@ export class SynthflowWorld {
     return added.sort(byServedOrder);
   }
 
+  /**
+   * Adds `n` completed, evaluated simulations in a new session whose created_at (shared by all n: one wave) is
+   * `agoMs` before the newest simulation's, floored to the second and at least 1 s before it. They are long calls
+   * (updated after the newest simulation started). Listed at their created_at; among equal created_at they come
+   * first (inserted later). Returns them in served order.
+   */
+  addLate(n: number, agoMs: number): SimRecord[] {
+    const r = this.r;
+    const headT = this.recs[0]?.t ?? Math.floor(this.o.now / SEC) * SEC;
+    const t = Math.min(Math.floor((headT - agoMs) / SEC) * SEC, headT - SEC);
+    const sid = uuidLike(r);
+    const agent = pick(r, this.agents);
+    let top = 0;
+    for (const q of this.sessionSeq.values()) top = Math.max(top, q);
+    this.sessionSeq.set(sid, top + 1);
+    this.sessionAgent.set(sid, agent);
+    const first = Math.floor(r() * agent.cases.length);
+    const added: SimRecord[] = [];
+    for (let i = 0; i < n; i++) {
+      const sim = this.build(uuidLike(r), agent, agent.cases[(first + i) % agent.cases.length]!, sid, t, 'completed', false);
+      sim.updated_at = iso(Math.max(Date.parse(sim.updated_at), headT + (10 + Math.floor(r() * 60)) * SEC));
+      added.push({ sim, t, seq: this.nextSeq++ });
+    }
+    this.recs = [...added, ...this.recs].sort(byServedOrder);
+    return added.sort(byServedOrder);
+  }
+
+  /** Every simulation that is not final yet (in-progress, queued, or completed without its analysis), served order. */
+  unfinished(): SimRecord[] {
+    return this.recs.filter((x) => isUnfinished(x.sim));
+  }
+
+  /**
+   * Moves one unfinished simulation to `completed` with its `success_criteria_analysis`. A running (or queued) one
+   * gets the whole call (full timeline, recording, target call id, updated_at); one that was being evaluated keeps
+   * its call and gets the analysis, updated 5–40 s later. Its session's counts follow (they are derived).
+   * Returns false when it was final already.
+   */
+  finish(rec: SimRecord): boolean {
+    const old = rec.sim;
+    if (!isUnfinished(old)) return false;
+    const r = this.r;
+    const agent = this.agents.find((a) => a.id === old.target_agent_id) ?? this.sessionAgent.get(old.simulation_session_id) ?? this.agents[0]!;
+    const c = agent.cases.find((x) => x.id === old.simulation_case_id) ?? agent.cases[0]!;
+    if (old.status === 'completed') {
+      const last = old.timeline?.[old.timeline.length - 1];
+      const off = Number(last?.timestamp ?? 30) || 30;
+      old.success_criteria_analysis = this.analysisFor(agent, c, off);
+      const upd = Date.parse(old.updated_at);
+      old.updated_at = iso((Number.isNaN(upd) ? rec.t : upd) + (5 + Math.floor(r() * 35)) * SEC);
+      return true;
+    }
+    const sim = this.build(old.simulation_id, agent, c, old.simulation_session_id, rec.t, 'completed', false);
+    sim.persona_phone_number = old.persona_phone_number;
+    sim.target_call_id = old.target_call_id ?? sim.target_call_id;
+    sim.created_at = old.created_at;
+    rec.sim = sim;
+    return true;
+  }
+
   /** Sessions in served order (newest session created_at first = its earliest simulation's), with that time. */
   sessions(): Array<{ session: SynthflowSession; t: number; agentId: string }> {
     const map = new Map<string, { sims: SynthflowSimulation[]; t: number }>();
@@ -406,6 +469,11 @@ export class SynthflowWorld {
     });
     return out.sort((a, b) => b.t - a.t || b.seq - a.seq);
   }
+}
+
+/** Not final yet: running, queued (drift) or completed while its analysis is still being written. */
+export function isUnfinished(s: SynthflowSimulation): boolean {
+  return s.status !== 'failed' && !(s.status === 'completed' && s.success_criteria_analysis);
 }
 
 /** The state simgate maps a simulation to (status, with completed split by whether it is still being evaluated). */

@@ -30,6 +30,7 @@ import {
   SimServer,
   bearerAuth,
   fakeWav,
+  finishTargets,
   intParam,
   rangeResponse,
   type SimLimits,
@@ -58,6 +59,15 @@ export interface SynthflowSimulator extends VendorSimulator<SynthflowSimulation>
    * session. New simulations are `in-progress`.
    */
   addRuns(n: number): SynthflowSimulation[];
+  /**
+   * Adds `n` `completed` simulations with their `success_criteria_analysis`, in a new session, all created at
+   * (newest created_at − `agoMs`) floored to the second and at least 1 s before it. Returns them (served order).
+   */
+  addLate(n: number, agoMs: number): SynthflowSimulation[];
+  /** `simulation_id` of every simulation `in-progress`, `queued`, or `completed` without an analysis yet, served order. */
+  unfinishedIds(): string[];
+  /** Moves these simulations (default: every unfinished one) to `completed` with an analysis; session counts follow. */
+  finish(ids?: string[]): string[];
 }
 
 const CATEGORY: Record<number, string> = {
@@ -231,6 +241,12 @@ export async function startSynthflowSimulator(opts: SimulatorOptions = {}): Prom
     sessions: () => clone(w.sessions().map((s) => s.session)),
     assistants: () => clone(w.assistants),
     addRuns: (n: number) => clone(w.addRuns(n).map((x) => x.sim)),
+    addLate: (n: number, agoMs: number) => clone(w.addLate(n, agoMs).map((x) => x.sim)),
+    unfinishedIds: () => w.unfinished().map((x) => x.sim.simulation_id),
+    finish(ids?: string[]): string[] {
+      const open = new Map(w.unfinished().map((x) => [x.sim.simulation_id, x]));
+      return finishTargets([...open.keys()], ids).filter((id) => w.finish(open.get(id)!));
+    },
     close: () => server.close(),
   };
 }
