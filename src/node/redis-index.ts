@@ -1,0 +1,253 @@
+/** The Redis index store: items, documents and sync leases of every source in Redis, shared by every gateway instance. */
+import { createHash } from 'node:crypto';
+import { Redis } from 'ioredis';
+import type { Key } from '../core/cursor.js';
+import type { IndexedItem, IndexStore, SourceStats } from '../index/types.js';
+
+/**
+ * Largest `t` the store holds (epoch ms, about the year 287,000): every `t` must be an integer in
+ * [0, T_MAX]; `put` throws a RangeError for anything else rather than corrupting the order.
+ */
+export const T_MAX = 9e15;
+const DIGITS = 16;
+
+/**
+ * Keys per source S (under the prefix, `simgate:` by default):
+ * - `ix:S:z` ZSET, every score 0, members `member(t, id)`: ZRANGEBYLEX ascending is (t desc, id asc)
+ * - `ix:S:h` HASH id → the IndexedItem as JSON, `t` first (`{"t":…,"id":…}`: the put script reads it)
+ * - `ix:S:u` ZSET of the non-final items' members scored by `seen` (ties in keyset order, like memory)
+ * - `ix:S:d` HASH of documents, `ix:S:l` the lease (owner, PX ttl); `ix:count` items over every source.
+ * Members compare byte-wise, which is `cmpKey`'s order for ids below U+D800 (ASCII ids included).
+ * Not for Redis Cluster: scripts touch a source's keys and the global counter together.
+ */
+export function member(t: number, id: string): string {
+  return `${String(T_MAX - t).padStart(DIGITS, '0')}|${id}`;
+}
+
+/** Returns the HMGET of the ids of the members `ms` (`sub(m, 18)`), in chunks that `unpack` can take. */
+const ITEMS = `local function items(ms, h)
+  local out, ids = {}, {}
+  for i = 1, #ms do
+    ids[#ids + 1] = string.sub(ms[i], ${DIGITS + 2})
+    if #ids == 1000 or i == #ms then
+      local vs = redis.call('HMGET', h, unpack(ids))
+      for j = 1, #vs do out[#out + 1] = vs[j] end
+      ids = {}
+    end
+  end
+  return out
+end
+`;
+
+/** KEYS z h; ARGV lower bound (BYLEX), count (-1 = all). */
+const RANGE = `${ITEMS}return items(redis.call('ZRANGEBYLEX', KEYS[1], ARGV[1], '+', 'LIMIT', 0, ARGV[2]), KEYS[2])`;
+
+/** KEYS u h; ARGV last rank (-1 = all). */
+const UNFINISHED = `${ITEMS}return items(redis.call('ZRANGE', KEYS[1], 0, ARGV[1]), KEYS[2])`;
+
+/** KEYS z h u count; ARGV per item: id, member, final (1/0), seen, json. Returns how many ids were new. */
+const PUT = `local added = 0
+for i = 1, #ARGV, 5 do
+  local id, m = ARGV[i], ARGV[i + 1]
+  local old = redis.call('HGET', KEYS[2], id)
+  if old then
+    local ot = string.match(old, '^{"t":(%d+),')
+    if not ot then return redis.error_reply('simgate index: unreadable item ' .. id) end
+    local om = string.format('%0${DIGITS}.0f', ${T_MAX} - tonumber(ot)) .. '|' .. id
+    if om ~= m then
+      redis.call('ZREM', KEYS[1], om)
+      redis.call('ZREM', KEYS[3], om)
+    end
+  else
+    added = added + 1
+  end
+  redis.call('ZADD', KEYS[1], 0, m)
+  redis.call('HSET', KEYS[2], id, ARGV[i + 4])
+  if ARGV[i + 2] == '1' then redis.call('ZREM', KEYS[3], m) else redis.call('ZADD', KEYS[3], ARGV[i + 3], m) end
+end
+if added > 0 then redis.call('INCRBY', KEYS[4], added) end
+return added`;
+
+/** KEYS lease; ARGV owner, ttl ms. Takes a free lease or renews the owner's. */
+const LEASE = `local v = redis.call('GET', KEYS[1])
+if v and v ~= ARGV[1] then return 0 end
+redis.call('SET', KEYS[1], ARGV[1], 'PX', ARGV[2])
+return 1`;
+
+/** KEYS lease; ARGV owner. Deletes the lease only when the owner holds it. */
+const RELEASE = `if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end
+return 0`;
+
+/** A Lua script run by EVALSHA, sent again with EVAL when Redis does not know it (NOSCRIPT after a restart). */
+class Script {
+  private readonly sha: string;
+  constructor(private readonly lua: string) {
+    this.sha = createHash('sha1').update(lua).digest('hex');
+  }
+
+  async run(client: Redis, keys: string[], args: string[]): Promise<unknown> {
+    const all = keys.length ? [...keys, ...args] : args;
+    try {
+      return await client.evalsha(this.sha, keys.length, all);
+    } catch (e) {
+      if (!(e instanceof Error) || !e.message.startsWith('NOSCRIPT')) throw e;
+      return client.eval(this.lua, keys.length, all);
+    }
+  }
+}
+
+const scripts = { range: new Script(RANGE), unfinished: new Script(UNFINISHED), put: new Script(PUT), lease: new Script(LEASE), release: new Script(RELEASE) };
+
+/** Items in the script's batch: the put script's ARGV stays far from Redis's limits and no call blocks it long. */
+const PUT_CHUNK = 1000;
+
+function check(item: IndexedItem): void {
+  if (typeof item.id !== 'string') throw new TypeError('index item without an id');
+  if (!Number.isSafeInteger(item.t) || item.t < 0 || item.t > T_MAX) {
+    throw new RangeError(`index item ${item.id}: t must be an integer epoch ms in [0, ${T_MAX}], got ${item.t}`);
+  }
+  if (!Number.isFinite(item.seen)) throw new RangeError(`index item ${item.id}: seen must be finite, got ${item.seen}`);
+  if (typeof item.json !== 'string') throw new TypeError(`index item ${item.id}: json must be a string`);
+}
+
+/** `t` first: the put script reads the old `t` from the stored text. */
+const serialise = (i: IndexedItem): string => JSON.stringify({ t: i.t, id: i.id, final: i.final === true, seen: i.seen, json: i.json });
+
+function parse(text: string): IndexedItem {
+  const o = JSON.parse(text) as Partial<IndexedItem>;
+  if (typeof o.id !== 'string' || typeof o.t !== 'number' || typeof o.final !== 'boolean' || typeof o.seen !== 'number' || typeof o.json !== 'string') {
+    throw new Error('simgate index: unreadable item in redis');
+  }
+  return { id: o.id, t: o.t, final: o.final, seen: o.seen, json: o.json };
+}
+
+/** The reply of the range and unfinished scripts: item texts, null for a member without its hash entry. */
+function items(reply: unknown): IndexedItem[] {
+  if (!Array.isArray(reply)) throw new Error('simgate index: unexpected reply from redis');
+  const out: IndexedItem[] = [];
+  for (const v of reply as unknown[]) if (typeof v === 'string') out.push(parse(v));
+  return out;
+}
+
+/** A count for ZRANGEBYLEX LIMIT / ZRANGE: null = nothing asked, -1 = all. */
+function count(limit: number): number | null {
+  if (!(limit >= 1)) return null;
+  return Number.isFinite(limit) ? Math.floor(limit) : -1;
+}
+
+/** The exclusive ZRANGEBYLEX bound of the items after `key`; null when nothing can come after it. */
+function bound(key: Key | null): string | null {
+  if (!key) return '-';
+  const [t, id] = key;
+  if (Number.isNaN(t)) throw new RangeError('range: the key t is NaN');
+  if (t > T_MAX) return '-';
+  if (t < 0) return null;
+  // between two integers: every item at floor(t) comes after, whatever its id
+  if (!Number.isInteger(t)) return `[${member(Math.floor(t), '')}`;
+  return `(${member(t, id)}`;
+}
+
+export class RedisIndexStore implements IndexStore {
+  readonly name = 'redis';
+  private readonly prefix: string;
+  /** Items over every source (all instances sharing the prefix) past which `room()` says no; unbounded by default. */
+  private readonly maxItems: number;
+
+  constructor(
+    private readonly client: Redis,
+    o: { prefix?: string; maxItems?: number } = {},
+  ) {
+    [this.prefix, this.maxItems] = [o.prefix ?? 'simgate:', o.maxItems ?? Infinity];
+  }
+
+  private key(source: string, kind: 'z' | 'h' | 'u' | 'd' | 'l'): string {
+    return `${this.prefix}ix:${source}:${kind}`;
+  }
+
+  healthy(): boolean {
+    return this.client.status === 'ready';
+  }
+
+  async get(source: string, ids: string[]): Promise<Map<string, IndexedItem>> {
+    const out = new Map<string, IndexedItem>();
+    if (!ids.length) return out;
+    const values = await this.client.hmget(this.key(source, 'h'), ...ids);
+    values.forEach((v, i) => v !== null && out.set(ids[i]!, parse(v)));
+    return out;
+  }
+
+  async put(source: string, batch: IndexedItem[]): Promise<number> {
+    batch.forEach(check);
+    const keys = [this.key(source, 'z'), this.key(source, 'h'), this.key(source, 'u'), `${this.prefix}ix:count`];
+    let added = 0;
+    for (let at = 0; at < batch.length; at += PUT_CHUNK) {
+      const args: string[] = [];
+      for (const i of batch.slice(at, at + PUT_CHUNK)) args.push(i.id, member(i.t, i.id), i.final ? '1' : '0', String(i.seen), serialise(i));
+      added += Number(await scripts.put.run(this.client, keys, args));
+    }
+    return added;
+  }
+
+  async range(source: string, after: Key | null, limit: number): Promise<IndexedItem[]> {
+    const from = bound(after);
+    const n = count(limit);
+    if (from === null || n === null) return [];
+    return items(await scripts.range.run(this.client, [this.key(source, 'z'), this.key(source, 'h')], [from, String(n)]));
+  }
+
+  async unfinished(source: string, limit: number): Promise<IndexedItem[]> {
+    const n = count(limit);
+    if (n === null) return [];
+    const last = n < 0 ? -1 : n - 1;
+    return items(await scripts.unfinished.run(this.client, [this.key(source, 'u'), this.key(source, 'h')], [String(last)]));
+  }
+
+  async stats(source: string): Promise<SourceStats> {
+    const z = this.key(source, 'z');
+    const r = await this.client.multi().zcard(z).zrange(z, 0, 0).zrange(z, -1, -1).exec();
+    if (!r) throw new Error('simgate index: stats transaction aborted');
+    for (const [e] of r) if (e) throw e;
+    const n = Number(r[0]![1]);
+    const t = (reply: unknown): number | null => {
+      const m = Array.isArray(reply) && typeof reply[0] === 'string' ? reply[0] : null;
+      return m === null ? null : T_MAX - Number(m.slice(0, DIGITS));
+    };
+    return n ? { items: n, oldest: t(r[2]![1]), newest: t(r[1]![1]) } : { items: 0, oldest: null, newest: null };
+  }
+
+  /** Always a round trip (it throws while Redis is down); true unless `maxItems` items are held over every source. */
+  async room(): Promise<boolean> {
+    const held = Number((await this.client.get(`${this.prefix}ix:count`)) ?? 0);
+    return held < this.maxItems;
+  }
+
+  getDoc(source: string, name: string): Promise<string | null> {
+    return this.client.hget(this.key(source, 'd'), name);
+  }
+
+  async setDoc(source: string, name: string, value: string): Promise<void> {
+    await this.client.hset(this.key(source, 'd'), name, value);
+  }
+
+  async getDocs(keys: Array<[string, string]>): Promise<Array<string | null>> {
+    if (!keys.length) return [];
+    const p = this.client.pipeline();
+    for (const [source, name] of keys) p.hget(this.key(source, 'd'), name);
+    const r = await p.exec();
+    if (!r) throw new Error('simgate index: getDocs pipeline aborted');
+    return r.map(([e, v]) => {
+      if (e) throw e;
+      return typeof v === 'string' ? v : null;
+    });
+  }
+
+  async lease(source: string, owner: string, ttlMs: number): Promise<boolean> {
+    if (!Number.isFinite(ttlMs)) throw new RangeError(`lease: ttlMs must be finite, got ${ttlMs}`);
+    const ttl = String(Math.max(1, Math.ceil(ttlMs)));
+    return Number(await scripts.lease.run(this.client, [this.key(source, 'l')], [owner, ttl])) === 1;
+  }
+
+  async release(source: string, owner: string): Promise<void> {
+    await scripts.release.run(this.client, [this.key(source, 'l')], [owner]);
+  }
+}
