@@ -120,8 +120,8 @@ export class Cache {
   }
 
   /**
-   * The value of `key`, loading it when absent (or when `o.bypass`). `policy(value)` says how long a
-   * loaded value may be kept; null keeps it out of the cache. A failed load is never stored.
+   * The value of `key`, loading it when absent (or when `o.bypass`, unless `o.keep` calls the cached value
+   * final). `policy(value)` says how long a loaded value may be kept; null keeps it out of the cache. A failed load is never stored.
    * Work that outlives the answer (a stale value's refresh, a store write) goes to `o.background`
    * (on Workers the request's `waitUntil`, without which the runtime would cancel it).
    */
@@ -129,12 +129,17 @@ export class Cache {
     key: string,
     load: () => Promise<string | null>,
     policy: (value: string) => Policy | null,
-    o: { bypass?: boolean; background?: (p: Promise<unknown>) => void } = {},
+    o: { bypass?: boolean; keep?: (value: string) => boolean; background?: (p: Promise<unknown>) => void } = {},
   ): Promise<{ value: string | null; result: CacheResult }> {
     const bypass = o.bypass ?? false;
     const background = o.background ?? ((p: Promise<unknown>) => void p.catch(() => {}));
+    // `no-cache` asks again only for what can change: a cached value that `keep` calls final is still served
+    const e = !bypass || o.keep ? await this.read(key) : null;
+    if (bypass && e && e.f > this.clock() && o.keep?.(e.v)) {
+      this.metrics?.inc('simgate_cache_requests_total', { result: 'hit' });
+      return { value: e.v, result: 'hit' };
+    }
     if (!bypass) {
-      const e = await this.read(key);
       const now = this.clock();
       if (e && e.f > now) {
         this.metrics?.inc('simgate_cache_requests_total', { result: 'hit' });

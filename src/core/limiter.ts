@@ -11,23 +11,55 @@ export interface Limits {
   windowMs?: number;
 }
 
+/** Who is waiting decides the order: a client's request before the syncs it may be waiting on, syncs before refreshes. */
+export const PRIORITY = { request: 1, head: 3, backfill: 6, refresh: 8 } as const;
+
+export interface ScheduleOptions {
+  /** 0 runs first … 9 last (Bottleneck's scale); default 5. */
+  priority?: number;
+  /** Epoch ms: a call that cannot start by then is refused with LimiterTimeout instead of waiting on. */
+  deadline?: number;
+}
+
+/** A call the budget could not start before its deadline; `retryAfterMs` estimates when it could. */
+export class LimiterTimeout extends Error {
+  constructor(readonly retryAfterMs: number) {
+    super('the rate limit holds this call back past its deadline');
+    this.name = 'LimiterTimeout';
+  }
+}
+
 export interface Limiter {
-  /** Runs `fn` when the budget of `key` allows. */
-  schedule<T>(key: string, limits: Limits, fn: () => Promise<T>): Promise<T>;
+  /** Runs `fn` when the budget of `key` allows (highest priority first, first come first within one). */
+  schedule<T>(key: string, limits: Limits, fn: () => Promise<T>, o?: ScheduleOptions): Promise<T>;
   /** Holds every start of `key` back until `untilMs` (a vendor's Retry-After). */
   pause(key: string, untilMs: number): void;
+  /**
+   * The vendor says `remaining` calls are left until `untilMs` (X-RateLimit-Remaining / -Reset): no more than that
+   * many start before then, counting the calls still in flight (the vendor may not have counted them yet).
+   */
+  hint(key: string, remaining: number, untilMs: number): void;
   /** Calls waiting for a slot. */
   queued(key: string): number;
   /** Has `key` used its whole window by its own count? (Then a vendor's "0 remaining" adds nothing.) */
   full(key: string, limits: Limits): boolean;
 }
 
+interface Waiter {
+  start: () => void;
+  priority: number;
+}
+
 interface Bucket {
   /** When each finished call finished, in order: a call counts from its start until a window after it ended. */
   done: number[];
   inFlight: number;
-  waiters: Array<() => void>;
+  /** Sorted by priority, then arrival. */
+  waiters: Waiter[];
   pausedUntil: number;
+  /** Starts the vendor still allows until `vendorUntil` (its own rate headers); null when it said nothing. */
+  vendorLeft: number | null;
+  vendorUntil: number;
   timer: ReturnType<typeof setTimeout> | null;
 }
 
@@ -39,7 +71,7 @@ export class LocalLimiter implements Limiter {
   private bucket(key: string): Bucket {
     let b = this.buckets.get(key);
     if (!b) {
-      b = { done: [], inFlight: 0, waiters: [], pausedUntil: 0, timer: null };
+      b = { done: [], inFlight: 0, waiters: [], pausedUntil: 0, vendorLeft: null, vendorUntil: 0, timer: null };
       this.buckets.set(key, b);
     }
     return b;
@@ -54,10 +86,38 @@ export class LocalLimiter implements Limiter {
     b.pausedUntil = Math.max(b.pausedUntil, untilMs);
   }
 
-  async schedule<T>(key: string, limits: Limits, fn: () => Promise<T>): Promise<T> {
+  hint(key: string, remaining: number, untilMs: number): void {
     const b = this.bucket(key);
-    await new Promise<void>((resolve) => {
-      b.waiters.push(resolve);
+    if (untilMs <= this.clock()) return;
+    const left = remaining - b.inFlight;
+    b.vendorLeft = b.vendorUntil >= untilMs && b.vendorLeft !== null ? Math.min(b.vendorLeft, left) : left;
+    b.vendorUntil = untilMs;
+  }
+
+  async schedule<T>(key: string, limits: Limits, fn: () => Promise<T>, o: ScheduleOptions = {}): Promise<T> {
+    const b = this.bucket(key);
+    const priority = o.priority ?? 5;
+    if (o.deadline !== undefined) {
+      const start = this.estimateStart(b, limits, priority);
+      if (start > o.deadline) throw new LimiterTimeout(start - this.clock());
+    }
+    await new Promise<void>((resolve, reject) => {
+      const w: Waiter = { start: resolve, priority };
+      let at = b.waiters.findIndex((x) => x.priority > priority);
+      if (at < 0) at = b.waiters.length;
+      b.waiters.splice(at, 0, w);
+      if (o.deadline !== undefined) {
+        const timer = setTimeout(() => {
+          const i = b.waiters.indexOf(w);
+          if (i < 0) return;
+          b.waiters.splice(i, 1);
+          reject(new LimiterTimeout(Math.max(1000, this.estimateStart(b, limits, priority) - this.clock())));
+        }, Math.max(0, o.deadline - this.clock()));
+        w.start = () => {
+          clearTimeout(timer);
+          resolve();
+        };
+      }
       this.pump(b, limits);
     });
     try {
@@ -69,6 +129,21 @@ export class LocalLimiter implements Limiter {
       b.done.push(this.clock());
       this.pump(b, limits);
     }
+  }
+
+  /**
+   * When a call of `priority` arriving now could start: after the vendor's pause, and once the window has room
+   * for it and for every waiter ahead of it. An estimate (calls in flight are assumed to end at once).
+   */
+  private estimateStart(b: Bucket, limits: Limits, priority: number): number {
+    const now = this.clock();
+    const windowMs = limits.windowMs ?? 60_000;
+    const done = b.done.filter((t) => t > now - windowMs);
+    const ahead = b.waiters.filter((w) => w.priority <= priority).length;
+    const over = done.length + b.inFlight + ahead + 1 - limits.perMinute;
+    let start = Math.max(now, b.pausedUntil);
+    if (over > 0) start = Math.max(start, over <= done.length ? done[over - 1]! + windowMs : now + windowMs);
+    return start;
   }
 
   full(key: string, limits: Limits): boolean {
@@ -87,7 +162,9 @@ export class LocalLimiter implements Limiter {
       const windowMs = limits.windowMs ?? 60_000;
       while (b.done.length && b.done[0]! <= now - windowMs) b.done.shift();
       let waitMs = 0;
+      if (b.vendorUntil <= now) b.vendorLeft = null;
       if (b.pausedUntil > now) waitMs = b.pausedUntil - now;
+      else if (b.vendorLeft !== null && b.vendorLeft <= 0) waitMs = b.vendorUntil - now;
       else if (b.done.length + b.inFlight >= limits.perMinute) {
         // every slot is taken; calls in flight free theirs when they end (pump runs then)
         if (!b.done.length) return;
@@ -104,7 +181,8 @@ export class LocalLimiter implements Limiter {
       }
       if (b.inFlight >= limits.concurrency) return;
       b.inFlight += 1;
-      b.waiters.shift()!();
+      if (b.vendorLeft !== null) b.vendorLeft -= 1;
+      b.waiters.shift()!.start();
     }
   }
 }

@@ -4,6 +4,7 @@
  * never because a page came back short; a page that makes no progress ends it with a warning.
  */
 import type { Upstream } from './upstream.js';
+import type { PolicyName } from './cache.js';
 import type { Listable, ListSource, PageToken } from './types.js';
 
 export interface Page {
@@ -13,7 +14,8 @@ export interface Page {
   next: PageToken | undefined;
 }
 
-export async function fetchPage<T extends Listable>(http: Upstream, src: ListSource<T>, token: PageToken): Promise<Page> {
+/** One page of `src` at `token`; `cache` 'none' for the run index's syncs, which must see the vendor as it is now. */
+export async function fetchPage<T extends Listable>(http: Upstream, src: ListSource<T>, token: PageToken, o: { cache?: PolicyName | 'none' } = {}): Promise<Page> {
   const p = src.pagination;
   const query = { ...src.query };
   let body: unknown;
@@ -22,7 +24,7 @@ export async function fetchPage<T extends Listable>(http: Upstream, src: ListSou
       const off = typeof token === 'number' ? token : 0;
       query[p.limitParam] = String(p.size);
       query[p.offsetParam] = String(off);
-      body = await http.json(src.path, query);
+      body = await http.json(src.path, query, o.cache ? { cache: o.cache } : {});
       const items = src.items(body);
       const more = p.hasMore(body) && items.length > 0;
       return { token, items, next: more ? off + items.length : undefined };
@@ -31,7 +33,7 @@ export async function fetchPage<T extends Listable>(http: Upstream, src: ListSou
       const page = typeof token === 'number' ? token : p.firstPage;
       query[p.sizeParam] = String(p.size);
       query[p.pageParam] = String(page);
-      body = await http.json(src.path, query);
+      body = await http.json(src.path, query, o.cache ? { cache: o.cache } : {});
       const items = src.items(body);
       const more = p.hasMore(body, page) && items.length > 0;
       return { token, items, next: more ? page + 1 : undefined };
@@ -39,7 +41,7 @@ export async function fetchPage<T extends Listable>(http: Upstream, src: ListSou
     case 'cursor': {
       query[p.limitParam] = String(p.size);
       if (typeof token === 'string') query[p.cursorParam] = token;
-      body = await http.json(src.path, query);
+      body = await http.json(src.path, query, o.cache ? { cache: o.cache } : {});
       const items = src.items(body);
       const next = p.next(body);
       // a cursor that does not move would loop forever: end the walk there

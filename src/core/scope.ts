@@ -2,8 +2,9 @@ import type { CacheResult } from './cache.js';
 
 /**
  * What one client request carries down to the upstream calls: whether to bypass the cache
- * (`Cache-Control: no-cache`), and what comes back up: upstream time per provider for
- * `Server-Timing`, and how each provider's answers came (cache or vendor).
+ * (`Cache-Control: no-cache`) and its deadline, and what comes back up: upstream time per provider
+ * for `Server-Timing`, and how each provider's answers came (cache or vendor). Syncs of the run
+ * index run in scopes of their own, without a deadline.
  */
 export class RequestScope {
   /** Per provider: when its first upstream call started and its last one ended. */
@@ -16,7 +17,14 @@ export class RequestScope {
     readonly background: (p: Promise<unknown>) => void = (p) => void p.catch(() => {}),
     /** The client request's id, carried into every log line of its upstream calls. */
     readonly requestId?: string,
+    /** Epoch ms after which nothing of this request waits for a vendor (`requestTimeoutMs`); Infinity = no deadline. */
+    readonly deadline: number = Number.POSITIVE_INFINITY,
   ) {}
+
+  /** Milliseconds left before the deadline (Infinity without one). */
+  remaining(now: number): number {
+    return this.deadline - now;
+  }
 
   add(provider: string, start: number, end: number): void {
     const s = this.spans.get(provider);

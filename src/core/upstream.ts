@@ -1,11 +1,13 @@
 /**
  * The upstream client: one vendor credential, behind the limiter, with a timeout, retries
  * with jittered backoff for 5xx / resets / timeouts, waits on 429, and every failure turned
- * into one typed GatewayError (provider_error / provider_unavailable / provider_timeout).
+ * into one typed GatewayError (provider_error / provider_unavailable / provider_timeout, or
+ * rate_limited when the vendor budget cannot serve a call before the request's deadline).
+ * Every wait — the limiter's queue, a backoff, a 429, the answer itself — ends at the deadline.
  */
 import type { ProviderId } from '../../schemas/run.js';
 import { GatewayError } from './errors.js';
-import type { Limiter, Limits } from './limiter.js';
+import { LimiterTimeout, PRIORITY, type Limiter, type Limits } from './limiter.js';
 import type { Logger } from './log.js';
 import type { VendorSpec } from './types.js';
 import { POLICIES, type Cache, type PolicyName } from './cache.js';
@@ -35,6 +37,8 @@ export interface UpstreamOptions {
   cache?: { cache: Cache; prefix: string };
   breaker?: Breaker;
   metrics?: Metrics;
+  /** The limiter priority of these calls (PRIORITY in limiter.ts; default: a client's request). */
+  priority?: number;
 }
 
 const defaultSleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
@@ -75,7 +79,7 @@ export class Upstream {
     return this.o.apiKey ? text.split(this.o.apiKey).join('[redacted]') : text;
   }
 
-  private fail(code: 'provider_error' | 'provider_unavailable' | 'provider_timeout', message: string, retryAfterS?: number): GatewayError {
+  private fail(code: 'provider_error' | 'provider_unavailable' | 'provider_timeout' | 'rate_limited', message: string, retryAfterS?: number): GatewayError {
     return new GatewayError(code, `${this.o.spec.name}: ${this.scrub(message)}`, {
       provider: this.o.provider,
       ...(retryAfterS !== undefined ? { retryAfterS } : {}),
@@ -108,27 +112,34 @@ export class Upstream {
     const path = new URL(url).pathname;
     const maxRateWait = this.o.maxRateWaitMs ?? 65_000;
     const breaker = this.o.breaker;
+    const deadline = this.o.timing.deadline;
     if (breaker && !breaker.allow()) {
       throw this.fail('provider_unavailable', 'circuit open after repeated failures; not calling the vendor', Math.ceil(breaker.retryInMs() / 1000) || 1);
     }
     let attempt = 0;
     let rateWaits = 0;
     for (;;) {
+      if (this.clock() >= deadline) throw this.fail('provider_timeout', 'no answer within the request deadline');
       const started = this.clock();
       let res: Response;
       try {
-        res = await this.o.limiter.schedule(this.o.limiterKey, this.o.limits, () => this.fetchOnce(url, o.headers ?? {}));
+        res = await this.o.limiter.schedule(this.o.limiterKey, this.o.limits, () => this.fetchOnce(url, o.headers ?? {}), {
+          priority: this.o.priority ?? PRIORITY.request,
+          ...(Number.isFinite(deadline) ? { deadline } : {}),
+        });
       } catch (e) {
+        if (e instanceof LimiterTimeout) {
+          this.o.metrics?.inc('simgate_upstream_requests_total', { provider: this.o.provider, status: 'limited' });
+          const s = Math.max(1, Math.ceil(e.retryAfterMs / 1000));
+          throw this.fail('rate_limited', `the vendor's rate limit (${this.o.limits.perMinute} calls per minute) cannot serve this call before the deadline; retry in ${s} s`, s);
+        }
         const timedOut = e instanceof Error && (e.name === 'TimeoutError' || e.name === 'AbortError');
         this.o.timing.add(this.o.provider, started, this.clock());
         this.o.metrics?.inc('simgate_upstream_requests_total', { provider: this.o.provider, status: timedOut ? 'timeout' : 'error' });
         this.o.log.log('warn', 'upstream failed', { provider: this.o.provider, path, error: timedOut ? 'timeout' : 'network', attempt });
-        if (attempt < this.o.retries) {
-          await this.backoff(attempt++);
-          continue;
-        }
+        if (attempt < this.o.retries && (await this.backoff(attempt++, deadline))) continue;
         breaker?.failure();
-        throw timedOut ? this.fail('provider_timeout', `no answer within ${this.o.timeoutMs} ms`) : this.fail('provider_unavailable', 'connection failed');
+        throw timedOut ? this.fail('provider_timeout', `no answer within ${this.timeoutMs()} ms`) : this.fail('provider_unavailable', 'connection failed');
       }
       this.o.timing.add(this.o.provider, started, this.clock());
       this.o.metrics?.inc('simgate_upstream_requests_total', { provider: this.o.provider, status: String(res.status) });
@@ -143,6 +154,10 @@ export class Upstream {
       if (res.status === 429) {
         // the vendor's own limit: wait as long as it says (shared with every call on this credential) and resume
         const wait = this.rateWait(res);
+        if (this.clock() + wait >= deadline) {
+          breaker?.success();
+          throw this.fail('rate_limited', `rate limited by the vendor (${vendorMsg}); retry in ${Math.ceil(wait / 1000)} s`, Math.max(1, Math.ceil(wait / 1000)));
+        }
         if (wait <= maxRateWait && rateWaits < 5) {
           rateWaits += 1;
           this.o.limiter.pause(this.o.limiterKey, this.clock() + wait);
@@ -152,10 +167,7 @@ export class Upstream {
         throw this.fail('provider_unavailable', `rate limited by the vendor (${vendorMsg})`, Math.ceil(wait / 1000));
       }
       if (res.status >= 500) {
-        if (attempt < this.o.retries) {
-          await this.backoff(attempt++);
-          continue;
-        }
+        if (attempt < this.o.retries && (await this.backoff(attempt++, deadline))) continue;
         breaker?.failure();
         throw this.fail(res.status === 503 ? 'provider_unavailable' : 'provider_error', `vendor answered ${res.status}: ${vendorMsg}`);
       }
@@ -167,16 +179,23 @@ export class Upstream {
     }
   }
 
+  /** The timeout of one call: the vendor's, cut short by the request's deadline. */
+  private timeoutMs(): number {
+    return Math.max(1, Math.min(this.o.timeoutMs, this.o.timing.deadline - this.clock()));
+  }
+
   /**
-   * `X-RateLimit-Remaining: 0` means the budget is spent: hold every call on this credential until the reset,
-   * unless our own count already says so (then our limiter's wait is the more precise one: the vendor's reset
-   * is rounded to whole seconds).
+   * The vendor's rate headers: `X-RateLimit-Remaining: n` with its reset allows no more than n more starts on this
+   * credential until then (several syncs may call at once). At 0, our own count may already hold the calls back —
+   * then our limiter's wait is the more precise one (the vendor's reset is rounded to whole seconds).
    */
   private adaptToRateHeaders(res: Response): void {
-    if (res.status === 429 || res.headers.get('x-ratelimit-remaining') !== '0') return;
-    if (this.o.limiter.full(this.o.limiterKey, this.o.limits)) return;
+    const left = res.headers.get('x-ratelimit-remaining');
+    if (res.status === 429 || left === null || !/^\d+$/.test(left)) return;
     const reset = Number(res.headers.get('x-ratelimit-reset'));
-    if (reset > 0) this.o.limiter.pause(this.o.limiterKey, reset > 1e12 ? reset : reset * 1000);
+    if (!(reset > 0)) return;
+    if (left === '0' && this.o.limiter.full(this.o.limiterKey, this.o.limits)) return;
+    this.o.limiter.hint(this.o.limiterKey, Number(left), reset > 1e12 ? reset : reset * 1000);
   }
 
   /** The vendor's answer as text (null on an allowed 404), checked to be JSON before anyone may cache it. */
@@ -188,11 +207,12 @@ export class Upstream {
     }
     // the timeout covers the body too: a vendor that sends headers and then stalls is a timeout
     let timer: ReturnType<typeof setTimeout> | undefined;
+    const bodyMs = this.timeoutMs();
     const stalled = new Promise<never>((_, reject) => {
       timer = setTimeout(() => {
         void res.body?.cancel().catch(() => {});
-        reject(this.fail('provider_timeout', `answer body not read within ${this.o.timeoutMs} ms`));
-      }, this.o.timeoutMs);
+        reject(this.fail('provider_timeout', `answer body not read within ${bodyMs} ms`));
+      }, bodyMs);
     });
     const text = await Promise.race([
       res.text().catch(() => {
@@ -225,8 +245,9 @@ export class Upstream {
     if (!cache || policy === 'none') {
       text = await load();
     } else {
+      // `no-cache` re-reads what can change; reference data and what is final keep coming from the cache
       const r = await cache.cache.get(`${cache.prefix}${url}`, load, () => POLICIES[policy], {
-        bypass: this.o.timing.bypassCache,
+        bypass: this.o.timing.bypassCache && policy === 'list',
         background: this.o.timing.background,
       });
       this.o.timing.noteCache(this.o.provider, r.result);
@@ -257,7 +278,7 @@ export class Upstream {
 
   private async fetchOnce(url: string, headers: Record<string, string>): Promise<Response> {
     const ctrl = new AbortController();
-    const timer = setTimeout(() => ctrl.abort(new DOMException('timeout', 'TimeoutError')), this.o.timeoutMs);
+    const timer = setTimeout(() => ctrl.abort(new DOMException('timeout', 'TimeoutError')), this.timeoutMs());
     try {
       const res = await this.o.fetch(url, { headers: { accept: 'application/json', ...headers, ...this.authHeaders(url) }, signal: ctrl.signal });
       return res;
@@ -269,9 +290,13 @@ export class Upstream {
     }
   }
 
-  private async backoff(attempt: number): Promise<void> {
+  /** Waits before a retry; false (no wait) when the retry could not finish before the deadline. */
+  private async backoff(attempt: number, deadline: number): Promise<boolean> {
     const base = 100 * 2 ** attempt;
-    await this.sleep(base / 2 + Math.random() * base);
+    const ms = base / 2 + Math.random() * base;
+    if (this.clock() + ms + 50 >= deadline) return false;
+    await this.sleep(ms);
+    return true;
   }
 }
 

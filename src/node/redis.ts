@@ -6,7 +6,7 @@
 import { Redis } from 'ioredis';
 import Bottleneck from 'bottleneck';
 import type { CacheStore } from '../core/cache.js';
-import { LocalLimiter, type Limiter, type Limits } from '../core/limiter.js';
+import { LimiterTimeout, LocalLimiter, type Limiter, type Limits, type ScheduleOptions } from '../core/limiter.js';
 import type { Logger } from '../core/log.js';
 import { MemoryKeyLimiter, WINDOW_MS, type KeyLimiter } from '../core/ratelimit.js';
 
@@ -152,10 +152,21 @@ export class RedisLimiter implements Limiter {
     this.local.pause(key, untilMs);
   }
 
-  async schedule<T>(key: string, limits: Limits, fn: () => Promise<T>): Promise<T> {
+  /** The shared budget already spaces every instance's calls; a vendor that says none are left holds this instance back. */
+  hint(key: string, remaining: number, untilMs: number): void {
+    if (remaining <= 0) this.pause(key, untilMs);
+    this.local.hint(key, remaining, untilMs);
+  }
+
+  async schedule<T>(key: string, limits: Limits, fn: () => Promise<T>, o: ScheduleOptions = {}): Promise<T> {
     const wait = (this.pausedUntil.get(key) ?? 0) - Date.now();
-    if (wait > 0) await new Promise((r) => setTimeout(r, wait));
-    if (!(await this.healthy())) return this.local.schedule(key, limits, fn);
+    if (wait > 0) {
+      if (o.deadline !== undefined && Date.now() + wait > o.deadline) throw new LimiterTimeout(wait);
+      await new Promise((r) => setTimeout(r, wait));
+    }
+    if (!(await this.healthy())) return this.local.schedule(key, limits, fn, o);
+    const b = this.bottleneck(key, limits);
+    if (o.deadline !== undefined) await this.refuseLate(b, limits, o.deadline);
     let started = false;
     let cancelled = false;
     let abort = (): void => {};
@@ -165,23 +176,54 @@ export class RedisLimiter implements Limiter {
       };
     });
     this.aborts.add(abort);
-    const job = this.bottleneck(key, limits).schedule(async () => {
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    const deadline = o.deadline;
+    const late =
+      deadline === undefined
+        ? null
+        : new Promise<never>((_, reject) => {
+            timer = setTimeout(() => {
+              if (started) return;
+              // the queued job stays in Bottleneck's queue but will not call the vendor when its turn comes
+              cancelled = true;
+              reject(new LimiterTimeout(Math.ceil((limits.windowMs ?? 60_000) / limits.perMinute) * (b.counts().QUEUED ?? 1)));
+            }, Math.max(0, deadline - Date.now()));
+          });
+    const job = b.schedule({ priority: o.priority ?? 5 }, async () => {
       if (cancelled) return undefined as T;
       started = true;
       this.aborts.delete(abort);
       return fn();
     });
     try {
-      return await Promise.race([job, down]);
+      return await Promise.race(late ? [job, down, late] : [job, down]);
     } catch (e) {
-      if (started) throw e;
+      if (started || e instanceof LimiterTimeout) throw e;
       // the shared limiter failed before the call started: run it under the local one instead
       cancelled = true;
       job.catch(() => {});
-      return this.local.schedule(key, limits, fn);
+      return this.local.schedule(key, limits, fn, o);
     } finally {
+      clearTimeout(timer);
       this.aborts.delete(abort);
     }
+  }
+
+  /**
+   * Refuses at once a call that cannot start before its deadline: the shared budget is spent and the calls
+   * queued here ahead of it need longer than is left (each start is spaced by `minTime`).
+   */
+  private async refuseLate(b: Bottleneck, limits: Limits, deadline: number): Promise<void> {
+    const spacing = Math.ceil(((limits.windowMs ?? 60_000) / limits.perMinute) * 1.08);
+    const queued = (b.counts().QUEUED ?? 0) + (b.counts().RECEIVED ?? 0);
+    let reservoir: number | null = null;
+    try {
+      reservoir = await b.currentReservoir();
+    } catch {
+      return;
+    }
+    const expected = Date.now() + (reservoir !== null && reservoir > queued ? queued * spacing : (queued + 1) * spacing);
+    if (expected > deadline && reservoir !== null && reservoir <= queued) throw new LimiterTimeout(expected - Date.now());
   }
 
   async close(): Promise<void> {
