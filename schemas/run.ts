@@ -91,6 +91,7 @@ export const ErrorCode = z.enum([
   'unauthorized',
   'forbidden',
   'not_found',
+  'method_not_allowed',
   'rate_limited',
   'provider_error',
   'provider_unavailable',
@@ -114,11 +115,26 @@ export const ErrorEnvelope = z
   .openapi('Error');
 export type ErrorEnvelope = z.infer<typeof ErrorEnvelope>;
 
+const ProviderError = z.object({ code: ErrorCode, message: z.string(), retryable: z.boolean() });
+
 export const ProviderStatus = z
   .object({
     status: z.enum(['ok', 'error']),
-    cache: z.enum(['hit', 'miss', 'bypass', 'partial']).optional(),
-    error: z.object({ code: ErrorCode, message: z.string(), retryable: z.boolean() }).optional(),
+    cache: z
+      .enum(['hit', 'miss', 'bypass', 'partial'])
+      .optional()
+      .openapi({ description: '`hit`: answered from the run index (or cache) without waiting for the vendor; `miss`: waited for it; `bypass`: `no-cache` re-synced the head' }),
+    fresh_as_of: z
+      .string()
+      .nullable()
+      .optional()
+      .openapi({ description: "When this provider's index head was last synced with the vendor (the live path: when the vendor was read)" }),
+    index: z.enum(['ready', 'backfilling']).optional().openapi({ description: 'The run index of this provider: `backfilling` while it is still reading older runs' }),
+    oldest: z.string().optional().openapi({ description: 'While backfilling: the oldest started_at the index holds so far' }),
+    error: ProviderError.optional(),
+    sync_error: ProviderError.optional().openapi({
+      description: 'The runs come from the index, but the head sync this request asked for failed or ran out of time: they are as of `fresh_as_of`',
+    }),
     skipped_items: z.number().int().optional().openapi({ description: 'Vendor items that could not be mapped (logged)' }),
   })
   .openapi('ProviderStatus');
@@ -183,6 +199,14 @@ export const ProviderInfo = z
       last_error: z.string().nullable(),
     }),
     rate_limit: z.object({ per_minute: z.number(), concurrency: z.number(), queued: z.number() }),
+    index: z
+      .object({
+        state: z.enum(['empty', 'backfilling', 'ready', 'disabled']),
+        runs: z.number().int(),
+        oldest: z.string().nullable(),
+        fresh_as_of: z.string().nullable(),
+      })
+      .openapi({ description: "The provider's run index: its state, the runs it holds, the oldest started_at, when its head was last synced" }),
   })
   .openapi('Provider');
 export type ProviderInfo = z.infer<typeof ProviderInfo>;

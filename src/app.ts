@@ -92,8 +92,12 @@ function errorResponse(c: Context<AppEnv>, e: GatewayError): Response {
   return c.json(envelope(e, c.get('requestId') ?? 'unknown'), e.status as 400, headers);
 }
 
+/** No request waits for vendors longer than this by default (config `requestTimeoutMs`). */
+export const DEFAULT_REQUEST_TIMEOUT_MS = 10_000;
+
 export async function buildApp(deps: AppDeps): Promise<{ app: App; gateway: Gateway }> {
   const keys = await KeyRing.from(deps.config);
+  const requestTimeoutMs = deps.config.requestTimeoutMs ?? DEFAULT_REQUEST_TIMEOUT_MS;
   const gateway = new Gateway(deps);
   const app: App = new OpenAPIHono<AppEnv>({
     defaultHook: (result) => {
@@ -113,7 +117,7 @@ export async function buildApp(deps: AppDeps): Promise<{ app: App; gateway: Gate
     const id = given && REQUEST_ID.test(given) ? given : crypto.randomUUID();
     c.set('requestId', id);
     c.set('started', deps.clock());
-    c.set('scope', new RequestScope(/\bno-cache\b/i.test(c.req.header('cache-control') ?? ''), background(c), id));
+    c.set('scope', new RequestScope(/\bno-cache\b/i.test(c.req.header('cache-control') ?? ''), background(c), id, deps.clock() + requestTimeoutMs));
     await next();
     setHeader(c, 'X-Request-Id', id);
     const route = routeOf(c.req.path);
@@ -142,8 +146,7 @@ export async function buildApp(deps: AppDeps): Promise<{ app: App; gateway: Gate
     if (known && !known[1].includes(c.req.method)) {
       return errorResponse(
         c,
-        new GatewayError('invalid_request', `method ${c.req.method} is not allowed on ${path}; allowed: ${known[1].join(', ')}`, {
-          status: 405,
+        new GatewayError('method_not_allowed', `method ${c.req.method} is not allowed on ${path}; allowed: ${known[1].join(', ')}`, {
           retryable: false,
           headers: { Allow: known[1].join(', ') },
         }),
@@ -161,7 +164,7 @@ export async function buildApp(deps: AppDeps): Promise<{ app: App; gateway: Gate
       if (!p) throw new GatewayError('unauthorized', 'unknown gateway key', { retryable: false, headers: { 'WWW-Authenticate': 'Bearer' } });
       if (!p.scopes.includes(scope)) throw new GatewayError('forbidden', `this key lacks the ${scope} scope`, { retryable: false });
       c.set('principal', p);
-      if (deps.keyLimiter) {
+      if (deps.keyLimiter && p.perMinute !== null) {
         const r = await deps.keyLimiter.hit(p.keyId, p.perMinute);
         if (!r.ok) {
           deps.metrics?.inc('simgate_gateway_rate_limited_total', { tenant: p.tenant });

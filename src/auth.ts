@@ -10,11 +10,9 @@ export interface Principal {
   scopes: Scope[];
   /** A short digest prefix naming the key (for its rate limit and logs; never the key). */
   keyId: string;
-  /** The key's own request limit per minute. */
-  perMinute: number;
+  /** The key's own request limit per minute; null = no limit (the operator asked for none). */
+  perMinute: number | null;
 }
-
-export const DEFAULT_KEY_PER_MINUTE = 600;
 
 interface Entry {
   digest: Uint8Array;
@@ -31,7 +29,7 @@ export class KeyRing {
         const hex = 'key' in k ? await sha256Hex(k.key) : k.sha256.toLowerCase();
         entries.push({
           digest: hexToBytes(hex),
-          principal: { tenant, scopes: k.scopes, keyId: hex.slice(0, 12), perMinute: k.perMinute ?? DEFAULT_KEY_PER_MINUTE },
+          principal: { tenant, scopes: k.scopes, keyId: hex.slice(0, 12), perMinute: k.perMinute ?? null },
         });
       }
     }

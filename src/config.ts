@@ -8,7 +8,7 @@ import { PROVIDER_IDS, type ProviderId } from '../schemas/run.js';
 export const SCOPES = ['runs:read', 'reports:read'] as const;
 export type Scope = (typeof SCOPES)[number];
 
-/** Requests one gateway key may make per minute (default 600). */
+/** Requests one gateway key may make per minute; absent = no limit. */
 const perMinute = z.number().int().min(1).max(1_000_000).optional();
 const KeyEntry = z.union([
   z.strictObject({ key: z.string().min(1), scopes: z.array(z.enum(SCOPES)).min(1), perMinute }),
@@ -54,6 +54,20 @@ const ProviderTuning = z.strictObject({
 });
 export type ProviderTuning = z.infer<typeof ProviderTuning>;
 
+/** The run index (API.md "Freshness and deadlines"). */
+const IndexConfig = z.strictObject({
+  /** false: no index, every list walks the vendors live (the gateway before the index). Default true. */
+  enabled: z.boolean().optional(),
+  /** How far back the backfill reads (days); default: everything the vendor lists. Older runs are served live. */
+  horizonDays: z.number().int().min(1).max(36_500).optional(),
+  /** How old the index head may be before a list re-syncs it (ms, default 15 000). */
+  maxStalenessMs: z.number().int().min(0).max(86_400_000).optional(),
+  /** How far below the runs it held a head sync reads on, for ties and runs the vendor lists late (ms, default 3 600 000). */
+  overlapMs: z.number().int().min(0).max(7 * 86_400_000).optional(),
+  /** Runs the in-memory store holds before backfills stop (default 250 000); without Redis only. */
+  maxRuns: z.number().int().min(100).max(50_000_000).optional(),
+});
+
 export const ConfigSchema = z.strictObject({
   tenants: z.record(z.string().regex(/^[A-Za-z0-9_-]{1,64}$/, 'tenant ids are 1-64 of [A-Za-z0-9_-]'), Tenant).refine(
     (t) => Object.keys(t).length > 0,
@@ -61,6 +75,9 @@ export const ConfigSchema = z.strictObject({
   ),
   providers: z.partialRecord(z.enum(PROVIDER_IDS), ProviderTuning).optional(),
   metrics: z.strictObject({ enabled: z.boolean() }).optional(),
+  index: IndexConfig.optional(),
+  /** No request waits for vendors longer than this (ms, default 10 000). */
+  requestTimeoutMs: z.number().int().min(100).max(300_000).optional(),
   /** Secret for cursor integrity; defaults to a hash of the whole config (same on every instance). */
   cursorSecret: z.string().min(16).optional(),
 });

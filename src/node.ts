@@ -42,7 +42,7 @@ async function main(): Promise<void> {
   }
   const host = process.env['HOST'] ?? '127.0.0.1';
   const redisUrl = process.env['REDIS_URL'];
-  const running = await startGateway({ config, port, host, log, ...(redisUrl ? { redisUrl } : {}) });
+  const running = await startGateway({ config, port, host, log, warm: true, ...(redisUrl ? { redisUrl } : {}) });
   log.log('info', 'listening', { url: running.url, mode: demo ? 'demo' : 'config', shared_state: redisUrl ? 'redis' : 'memory' });
   if (demo) {
     console.log(

@@ -19,6 +19,8 @@ import { Metrics } from './core/metrics.js';
 import { MemoryKeyLimiter } from './core/ratelimit.js';
 import { RedisKeyLimiter, RedisLimiter, RedisStore, connectRedis } from './node/redis.js';
 import { jsonLogger, type Logger } from './core/log.js';
+import { MemoryIndexStore } from './index/memory.js';
+import { RedisIndexStore } from './node/redis-index.js';
 
 const TYPES: Record<string, string> = { '.css': 'text/css; charset=utf-8', '.js': 'text/javascript; charset=utf-8', '.png': 'image/png' };
 
@@ -53,6 +55,8 @@ export interface StartOptions {
   adapters?: typeof adapters;
   /** Shared cache and rate-limit state for several instances; absent = in-process memory. */
   redisUrl?: string;
+  /** Start the run index's backfill of every tenant's providers at once (`npm start` does; tests start it on first use). */
+  warm?: boolean;
 }
 
 export async function startGateway(o: StartOptions): Promise<RunningGateway> {
@@ -62,6 +66,8 @@ export async function startGateway(o: StartOptions): Promise<RunningGateway> {
   const onStoreError = (): void => metrics.inc('simgate_cache_store_errors_total');
   const cache = new Cache(redis ? new RedisStore(redis) : new MemoryStore(), Date.now, metrics, onStoreError);
   const limiter = redis ? new RedisLimiter(redis, log) : new LocalLimiter();
+  // the run index: shared by every instance through Redis, else in this process (bounded)
+  const indexStore = redis ? new RedisIndexStore(redis) : new MemoryIndexStore(o.config.index?.maxRuns);
   const { app, gateway } = await buildApp({
     config: o.config,
     adapters: o.adapters ?? adapters,
@@ -71,6 +77,7 @@ export async function startGateway(o: StartOptions): Promise<RunningGateway> {
     clock: Date.now,
     cursorSecret: o.config.cursorSecret ?? (await sha256Hex(JSON.stringify(o.config))),
     cache,
+    indexStore,
     metrics,
     metricsEnabled: o.config.metrics?.enabled ?? true,
     keyLimiter: redis ? new RedisKeyLimiter(redis) : new MemoryKeyLimiter(),
@@ -90,6 +97,8 @@ export async function startGateway(o: StartOptions): Promise<RunningGateway> {
     const s = serve({ fetch: app.fetch, port: o.port ?? 0, hostname: host }, () => resolve(s));
     s.once('error', reject);
   });
+  gateway.index?.start();
+  if (o.warm) gateway.index?.warm(Object.fromEntries(Object.keys(o.config.tenants).map((t) => [t, gateway.providersOf(t)])));
   const addr = server.address() as AddressInfo;
   const url = `http://${host.includes(':') ? `[${host}]` : host}:${addr.port}`;
   return {
@@ -106,6 +115,7 @@ export async function startGateway(o: StartOptions): Promise<RunningGateway> {
         });
         http.closeIdleConnections?.();
       });
+      await gateway.index?.close();
       if (limiter instanceof RedisLimiter) await limiter.close();
       redis?.disconnect();
     },

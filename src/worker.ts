@@ -6,7 +6,8 @@
  * - A missing or invalid config answers every request with the API error envelope (500 `internal`), the
  *   message naming the problems, never the config text.
  * - The app is built once per isolate (cached on the config text). Rate limiting is in-isolate (LocalLimiter
- *   for the vendors, MemoryKeyLimiter for the gateway keys), and so are the metrics of GET /metrics.
+ *   for the vendors, MemoryKeyLimiter for the gateway keys), and so are the metrics of GET /metrics and the
+ *   run index (MemoryIndexStore; its syncs run in the waitUntil of the request that started them).
  * - Cache (src/workers-cache.ts): the KV namespace bound as `CACHE` when there is one (global, eventually
  *   consistent), else the Cache API (`caches.default`, per data center), else none.
  * - `/docs` assets come from the static-assets binding `ASSETS` (wrangler.toml `[assets]`), when bound.
@@ -24,6 +25,7 @@ import { LocalLimiter } from './core/limiter.js';
 import { jsonLogger, type Logger } from './core/log.js';
 import { Metrics } from './core/metrics.js';
 import { MemoryKeyLimiter } from './core/ratelimit.js';
+import { MemoryIndexStore } from './index/memory.js';
 import { CacheApiStore, KvStore, defaultCacheApi, isKvNamespace, type KvNamespace } from './workers-cache.js';
 
 /** The static-assets binding (the part simgate uses). */
@@ -97,6 +99,8 @@ async function build(text: string, env: Env): Promise<App> {
     clock: Date.now,
     cursorSecret: config.cursorSecret ?? (await sha256Hex(text)),
     ...(store ? { cache: new Cache(store, Date.now, metrics, onStoreError) } : {}),
+    // the run index lives in the isolate's memory (a Durable Object will hold it across isolates)
+    indexStore: new MemoryIndexStore(config.index?.maxRuns),
     metrics,
     metricsEnabled: config.metrics?.enabled ?? true,
     keyLimiter: new MemoryKeyLimiter(),

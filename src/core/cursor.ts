@@ -10,6 +10,12 @@ import { b64url, fromB64url, hmac, hmacKey, sha256Hex, timingSafeEqual } from '.
 /** Sort key of a run: started_at (ms) then id; the merge emits in descending time, ascending id. */
 export type Key = [number, string];
 
+/** Negative when `a` comes before `b` in the list (newer first, then id ascending). */
+export function cmpKey(a: Key, b: Key): number {
+  if (a[0] !== b[0]) return b[0] - a[0];
+  return a[1] < b[1] ? -1 : a[1] > b[1] ? 1 : 0;
+}
+
 const KeySchema = z.tuple([z.number().finite(), z.string().max(512)]);
 const Token = z.union([z.string().max(2048), z.number().int().min(0), z.null()]);
 

@@ -7,6 +7,7 @@ export const STATUS_OF: Record<ErrorCode, number> = {
   unauthorized: 401,
   forbidden: 403,
   not_found: 404,
+  method_not_allowed: 405,
   rate_limited: 429,
   provider_error: 502,
   provider_unavailable: 503,

@@ -1,8 +1,9 @@
 /**
  * The per-request work behind the routes: which providers a tenant has, an upstream client per
- * provider credential (cache, limiter, breaker), the runs and groups lists (walk.ts), one run, a recording.
+ * provider credential (cache, limiter, breaker), the runs and groups lists (walk.ts, from the run
+ * index where it can), one run, a recording.
  */
-import type { Group, ProviderId, ProviderStatus, Run } from '../../schemas/run.js';
+import type { Group, ProviderId, ProviderInfo, ProviderStatus, Run } from '../../schemas/run.js';
 import type { Include, RunFilter } from '../../schemas/query.js';
 import type { Config, TenantProvider } from '../config.js';
 import { CursorCodec } from './cursor.js';
@@ -18,6 +19,9 @@ import { walkPage } from './walk.js';
 import { Upstream } from './upstream.js';
 import { RequestScope } from './scope.js';
 import { MapError, type Adapter, type AdapterContext } from './types.js';
+import { DEFAULT_INDEX_SETTINGS, RunIndex, type IndexHost, type IndexSettings } from '../index/engine.js';
+import type { IndexStore } from '../index/types.js';
+import { FINAL_STATUSES } from '../index/absorb.js';
 
 export interface GatewayDeps {
   config: Config;
@@ -30,6 +34,8 @@ export interface GatewayDeps {
   /** Shared cache (memory, Redis or Workers); absent = no caching. */
   cache?: Cache;
   metrics?: Metrics;
+  /** The run index's store (memory, Redis); absent = every list is a live walk of the vendors. */
+  indexStore?: IndexStore;
 }
 
 export interface ProviderHealth {
@@ -50,10 +56,19 @@ export function cachePrefix(tenant: string, p: ProviderId, fp: string): string {
   return `v1|${tenant}|${p}|${fp}|`;
 }
 
-/** A finished run cannot change any more. */
-const FINAL = new Set(['completed', 'failed', 'timed_out', 'cancelled']);
+/** The run index's settings from the config (`index`). */
+export function indexSettings(config: Config): IndexSettings {
+  const c = config.index ?? {};
+  return {
+    ...DEFAULT_INDEX_SETTINGS,
+    ...(c.enabled !== undefined ? { enabled: c.enabled } : {}),
+    ...(c.horizonDays !== undefined ? { horizonDays: c.horizonDays } : {}),
+    ...(c.maxStalenessMs !== undefined ? { maxStalenessMs: c.maxStalenessMs } : {}),
+    ...(c.overlapMs !== undefined ? { overlapMs: c.overlapMs } : {}),
+  };
+}
 
-export class Gateway {
+export class Gateway implements IndexHost {
   readonly codec: CursorCodec;
   readonly health = new Map<ProviderId, ProviderHealth>();
   /** One breaker per provider and vendor origin (tenants may point a provider at different bases). */
@@ -64,9 +79,12 @@ export class Gateway {
   private readonly answers = new Map<string, { source: string; body: string }>();
   /** Limiter keys seen so far, with their provider (for the queue-depth gauge). */
   private readonly limiterKeys = new Map<string, ProviderId>();
+  /** The run index (null without a store). */
+  readonly index: RunIndex | null;
 
   constructor(readonly deps: GatewayDeps) {
     this.codec = new CursorCodec(deps.cursorSecret);
+    this.index = deps.indexStore ? new RunIndex(deps.indexStore, this, indexSettings(deps.config), deps.clock, deps.log, deps.metrics) : null;
     const m = deps.metrics;
     if (m) {
       const code = { closed: 0, half_open: 1, open: 2 } as const;
@@ -119,7 +137,16 @@ export class Gateway {
     };
   }
 
-  async context(tenant: string, p: ProviderId, scope: RequestScope): Promise<AdapterContext> {
+  /** Fingerprint of the index of a tenant's provider: its credential and the settings that shape the mapped runs. */
+  async indexFingerprint(tenant: string, p: ProviderId): Promise<string> {
+    const tp = this.deps.config.tenants[tenant]?.providers[p];
+    if (!tp) throw new GatewayError('not_found', `provider ${p} is not configured for this tenant`);
+    const shape = JSON.stringify([tp.baseUrl ?? null, tp.passScore ?? null, tp.agentIds ?? null]);
+    return (await sha256Hex(`simgate-index:${tp.apiKey}\n${shape}`)).slice(0, 16);
+  }
+
+  /** An adapter context for a tenant's provider; its upstream calls run at `priority` in the limiter (default: a request's). */
+  async context(tenant: string, p: ProviderId, scope: RequestScope, priority?: number): Promise<AdapterContext> {
     const a = this.adapter(p);
     const tp = this.deps.config.tenants[tenant]?.providers[p] as TenantProvider | undefined;
     if (!tp) throw new GatewayError('not_found', `provider ${p} is not configured for this tenant`);
@@ -146,6 +173,7 @@ export class Gateway {
       log,
       clock: this.deps.clock,
       breaker,
+      ...(priority !== undefined ? { priority } : {}),
       ...(this.deps.metrics ? { metrics: this.deps.metrics } : {}),
       ...(this.deps.cache ? { cache: { cache: this.deps.cache, prefix: cachePrefix(tenant, p, fp) } } : {}),
     });
@@ -169,6 +197,21 @@ export class Gateway {
       h.consecutiveFailures = 0;
     }
     this.health.set(p, h);
+  }
+
+  /** The state of a tenant's provider's run index for GET /v1/providers (`disabled` when the config turns the index off). */
+  async indexSummary(tenant: string, p: ProviderId): Promise<ProviderInfo['index']> {
+    const none = { runs: 0, oldest: null, fresh_as_of: null };
+    if (!this.index?.settings.enabled) return { state: 'disabled', ...none };
+    try {
+      const pi = await this.index.provider(tenant, p, 'runs');
+      return pi ? await pi.summary() : { state: 'empty', ...none };
+    } catch {
+      // the store is down: say what this instance last saw
+      const pi = await this.index.provider(tenant, p, 'runs').catch(() => null);
+      const st = pi?.status(pi.known);
+      return { state: st ? st.index : 'empty', ...none, fresh_as_of: st?.fresh_as_of ?? null };
+    }
   }
 
   /** One page of the merged runs list. */
@@ -244,14 +287,19 @@ export class Gateway {
     const load = async (): Promise<string | null> => {
       const ctx = await this.context(tenant, provider, scope);
       const run = await this.call(provider, () => this.adapter(provider).getRun(ctx, key));
+      // the index's copy follows what the vendor just said (a run still running, say)
+      if (run) this.index?.noteRun(tenant, provider, run, scope.background);
       return run ? JSON.stringify(run) : null;
     };
     const cache = this.deps.cache;
     const tp = this.deps.config.tenants[tenant]?.providers[provider];
     if (!cache || !tp) return load();
     const prefix = cachePrefix(tenant, provider, await this.fingerprint(tp.apiKey));
-    const r = await cache.get(`${prefix}run:${key}`, load, (v) => (FINAL.has((JSON.parse(v) as Run).status) ? POLICIES.long : POLICIES.list), {
+    const final = (v: string): boolean => FINAL_STATUSES.has((JSON.parse(v) as Run).status);
+    const r = await cache.get(`${prefix}run:${key}`, load, (v) => (final(v) ? POLICIES.long : POLICIES.list), {
       bypass: scope.bypassCache,
+      // `no-cache` re-reads a run that can still change; a finished one comes from the cache
+      keep: final,
       background: scope.background,
     });
     scope.noteCache(provider, r.result);

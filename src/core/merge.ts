@@ -8,7 +8,8 @@
 import type { Group, Run } from '../../schemas/run.js';
 import type { RunFilter } from '../../schemas/query.js';
 import { asGatewayError, type GatewayError } from './errors.js';
-import type { Key, ProviderState, SourceState } from './cursor.js';
+import { cmpKey, type Key, type ProviderState, type SourceState } from './cursor.js';
+export { cmpKey } from './cursor.js';
 import { fetchPage } from './pager.js';
 import type { Upstream } from './upstream.js';
 import { MapError, type Listable, type ListSource, type PageToken } from './types.js';
@@ -18,11 +19,6 @@ export function keyOf(item: Listable): Key {
   return [Date.parse(item.started_at), item.id];
 }
 
-/** Negative when `a` comes before `b` in the list (newer first, then id ascending). */
-export function cmpKey(a: Key, b: Key): number {
-  if (a[0] !== b[0]) return b[0] - a[0];
-  return a[1] < b[1] ? -1 : a[1] > b[1] ? 1 : 0;
-}
 
 /** Does a group match the filter? Filters on run-only fields (outcome, channel, agent) do not apply to groups. */
 export function matchesGroup(g: Group, f: RunFilter): boolean {
@@ -55,6 +51,21 @@ export function matches(run: Run, f: RunFilter): boolean {
   return true;
 }
 
+/** One source's stream in the merge's order: a live vendor walk (SourceReader) or the run index (src/index/reader.ts). */
+export interface Reader<T extends Listable = Run> {
+  readonly id: string;
+  /** Vendor items that could not be mapped. */
+  readonly skipped: number;
+  /** No head now, yet more to come on a later page (the index ended at its floor; the live path goes on). */
+  readonly pending?: boolean;
+  /** The next item in the merge's order, or undefined when there is none (now). */
+  peek(): Promise<T | undefined>;
+  /** Removes the item `peek` returned. */
+  pop(): void;
+  /** Where the next page resumes this source. */
+  position(): SourceState;
+}
+
 interface Buffered<T> {
   run: T;
   key: Key;
@@ -62,7 +73,7 @@ interface Buffered<T> {
   token: PageToken;
 }
 
-export class SourceReader<T extends Listable = Run> {
+export class SourceReader<T extends Listable = Run> implements Reader<T> {
   private buffer: Buffered<T>[] = [];
   private seq = 0;
   private next: PageToken | undefined;
@@ -160,7 +171,7 @@ export class SourceReader<T extends Listable = Run> {
 /** A provider's part in one page: its readers, or the error that stopped it. */
 export interface ProviderWalk<T extends Listable = Run> {
   provider: string;
-  readers: SourceReader<T>[];
+  readers: Reader<T>[];
   error?: GatewayError;
   /** Incoming cursor state (kept when the provider fails before reading). */
   incoming: ProviderState | undefined;
@@ -179,11 +190,11 @@ export interface MergeResult<T> {
 
 /** Fills one page of `limit` runs from the walks, newest first. */
 export async function mergePage<T extends Listable>(walks: ProviderWalk<T>[], limit: number, boundary: Key | null): Promise<MergeResult<T>> {
-  const heads = new Map<SourceReader<T>, T | undefined>();
+  const heads = new Map<Reader<T>, T | undefined>();
   const fail = (w: ProviderWalk<T>, e: unknown): void => {
     w.error ??= asGatewayError(e);
   };
-  const peek = async (w: ProviderWalk<T>, r: SourceReader<T>): Promise<void> => {
+  const peek = async (w: ProviderWalk<T>, r: Reader<T>): Promise<void> => {
     try {
       heads.set(r, await r.peek());
     } catch (e) {
@@ -194,7 +205,7 @@ export async function mergePage<T extends Listable>(walks: ProviderWalk<T>[], li
 
   const runs: T[] = [];
   while (runs.length < limit) {
-    let pick: { w: ProviderWalk<T>; r: SourceReader<T>; run: T } | undefined;
+    let pick: { w: ProviderWalk<T>; r: Reader<T>; run: T } | undefined;
     for (const w of walks) {
       if (w.error) continue;
       for (const r of w.readers) {
@@ -226,7 +237,7 @@ export async function mergePage<T extends Listable>(walks: ProviderWalk<T>[], li
         return !h || !newBoundary || cmpKey(keyOf(h), newBoundary) > 0;
       });
       if (w.lagging && !caughtUp) ps.l = w.lastEmitted ?? w.boundary;
-      if (w.readers.some((r) => heads.get(r) !== undefined)) more = true;
+      if (w.readers.some((r) => heads.get(r) !== undefined || r.pending)) more = true;
     }
     state[w.provider] = ps;
   }

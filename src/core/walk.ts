@@ -1,6 +1,7 @@
 /**
- * One page of a merged list (runs or groups): plan which providers to ask, read their sources
- * from the cursor's positions, merge, and say per provider how it went.
+ * One page of a merged list (runs or groups): plan which providers to ask, read each from the run
+ * index where it can (live from the vendor where it cannot: index off, store down, below the
+ * horizon), merge, and say per provider how it went and how fresh it is.
  */
 import type { ProviderId, ProviderStatus } from '../../schemas/run.js';
 import type { RunFilter } from '../../schemas/query.js';
@@ -10,22 +11,40 @@ import type { Gateway, ListPage } from './gateway.js';
 import { mergePage, SourceReader, type ProviderWalk } from './merge.js';
 import type { RequestScope } from './scope.js';
 import type { AdapterContext, Listable, ListSource } from './types.js';
+import type { IndexKind, IndexStatus, ProviderIndex } from '../index/provider.js';
+import { StoreUnavailable } from '../index/reader.js';
+import type { Syncable } from '../index/absorb.js';
+
+/** Time kept back from the deadline to write the answer. */
+const ANSWER_MS = 50;
+
+type SourcesOf<T extends Listable> = (p: ProviderId) => ((ctx: AdapterContext, f: RunFilter) => Promise<ListSource<T>[]>) | undefined;
+
+/** How a provider's part was read, for its `providers` entry. */
+interface Served {
+  via: 'index' | 'live';
+  status?: IndexStatus;
+  syncError?: GatewayError | null;
+  waited?: boolean;
+}
 
 /** The merged walk shared by runs and groups: plan the providers, read their sources, merge one page. */
-export async function walkPage<T extends Listable>(
+export async function walkPage<T extends Syncable>(
   gw: Gateway,
   tenant: string,
   filter: RunFilter,
   o: { limit: number; cursor?: string | undefined },
   scope: RequestScope,
-  kind: string,
-  sourcesOf: (p: ProviderId) => ((ctx: AdapterContext, f: RunFilter) => Promise<ListSource<T>[]>) | undefined,
+  kind: IndexKind,
+  sourcesOf: SourcesOf<T>,
   match: (item: T) => boolean,
 ): Promise<ListPage<T>> {
   const q = await queryHash(tenant, { kind, ...filter });
   const incoming: CursorState | null = o.cursor ? await gw.codec.decode(o.cursor, q) : null;
   const boundary: Key | null = incoming?.b ?? null;
   const wanted = gw.providersOf(tenant).filter((p) => (!filter.provider || filter.provider.includes(p)) && sourcesOf(p));
+  const at = gw.deps.clock();
+  const served = new Map<string, Served>();
 
   const walks: ProviderWalk<T>[] = await Promise.all(
     wanted.map(async (p): Promise<ProviderWalk<T>> => {
@@ -35,10 +54,18 @@ export async function walkPage<T extends Listable>(
       const walk: ProviderWalk<T> = { provider: p, readers: [], incoming: ps, boundary: pb, lagging };
       // a provider the cursor already found exhausted is not asked again
       if (ps && !lagging && Object.keys(ps.s).length > 0 && Object.values(ps.s).every((s) => s.d)) return walk;
+      const ix = await fromIndex(gw, tenant, p, kind, match, pb, at, scope, walk);
+      if (ix.via === 'index') {
+        served.set(p, ix);
+        return walk;
+      }
+      served.set(p, { via: 'live' });
       try {
         const ctx = await gw.context(tenant, p, scope);
-        const sources = await sourcesOf(p)!(ctx, filter);
-        walk.readers = sources.map((src) => new SourceReader<T>(p, src, ctx.http, match, pb, ps?.s[src.id], ctx.log));
+        const narrowed = ix.below === undefined ? filter : { ...filter, to: Math.min(filter.to ?? Number.POSITIVE_INFINITY, ix.below + 1) };
+        const keep = ix.below === undefined ? match : (item: T) => match(item) && Date.parse(item.started_at) <= ix.below!;
+        const sources = await sourcesOf(p)!(ctx, narrowed);
+        walk.readers = sources.map((src) => new SourceReader<T>(p, src, ctx.http, keep, pb, ps?.s[src.id], ctx.log));
       } catch (e) {
         walk.error = e instanceof GatewayError ? e : new GatewayError('provider_error', `${p}: failed`, { provider: p });
       }
@@ -50,11 +77,9 @@ export async function walkPage<T extends Listable>(
   const providers: Record<string, ProviderStatus> = {};
   for (const w of walks) {
     const p = w.provider as ProviderId;
-    gw.record(p, w.error);
-    const skipped = w.readers.reduce((n, r) => n + r.skipped, 0);
-    providers[p] = w.error
-      ? { status: 'error', error: { code: w.error.code, message: w.error.message, retryable: w.error.retryable } }
-      : { status: 'ok', ...(scope.cacheSummary(p) ? { cache: scope.cacheSummary(p) } : {}), ...(skipped ? { skipped_items: skipped } : {}) };
+    if (w.error?.code === 'rate_limited') w.error = asTimeout(w.error);
+    if (served.get(p)?.via !== 'index') gw.record(p, w.error);
+    providers[p] = statusOf(w, served.get(p), scope, at);
   }
   const failed = walks.filter((w) => w.error);
   if (walks.length > 0 && failed.length === walks.length) {
@@ -66,4 +91,73 @@ export async function walkPage<T extends Listable>(
   }
   const next = merged.more ? await gw.codec.encode({ v: 1, q, b: merged.boundary, p: merged.state }) : null;
   return { data: merged.runs, next_cursor: next, partial: failed.length > 0, providers };
+}
+
+/**
+ * Reads a provider from the run index: gets the read ready (head sync, first page) and peeks its readers.
+ * `live` when the index cannot serve it (off, store down, no such listing), with `below` when the index
+ * holds everything above that point and the live path must read on below it (horizon, full store).
+ */
+async function fromIndex<T extends Syncable>(
+  gw: Gateway,
+  tenant: string,
+  p: ProviderId,
+  kind: IndexKind,
+  match: (item: T) => boolean,
+  pb: Key | null,
+  at: number,
+  scope: RequestScope,
+  walk: ProviderWalk<T>,
+): Promise<Served & { below?: number }> {
+  const ix = gw.index;
+  if (!ix?.usable()) return { via: 'live' };
+  const deadline = scope.deadline - ANSWER_MS;
+  const started = gw.deps.clock();
+  let prep;
+  let pi: ProviderIndex<T> | null = null;
+  try {
+    // the kind decides the item type: runs for 'runs', groups for 'groups'
+    pi = (await ix.provider(tenant, p, kind)) as unknown as ProviderIndex<T> | null;
+    if (!pi) return { via: 'live' };
+    prep = await pi.prepare({ fromHead: pb === null, noCache: scope.bypassCache, at, deadline, scope });
+  } catch (e) {
+    if (!(e instanceof GatewayError)) return { via: 'live' }; // the store failed: the vendors still answer
+    walk.error = e;
+    return { via: 'index', status: pi?.status(pi.known) ?? { fresh_as_of: null, index: 'backfilling' } };
+  }
+  const readers = pi.readers(prep, match, pb, deadline, scope);
+  try {
+    await Promise.all(readers.map((r) => r.peek()));
+  } catch (e) {
+    if (!(e instanceof GatewayError) || e instanceof StoreUnavailable) return { via: 'live' };
+    walk.error = e;
+  }
+  if (!walk.error && readers.length && readers.every((r) => r.atFloor) && prep.floor !== null) return { via: 'live', below: prep.floor };
+  // Server-Timing: the time this request waited for the provider's sync (a head sync, the first page)
+  if (prep.waited) scope.add(p, started, gw.deps.clock());
+  walk.readers = readers;
+  return { via: 'index', status: pi.status(prep.syncs), syncError: prep.syncError, waited: prep.waited };
+}
+
+/** A vendor budget that holds a list's part back is, for the list, a part that missed the deadline. */
+function asTimeout(e: GatewayError): GatewayError {
+  return new GatewayError('provider_timeout', e.message, { ...(e.provider ? { provider: e.provider } : {}), retryable: true, ...(e.retryAfterS ? { retryAfterS: e.retryAfterS } : {}) });
+}
+
+function statusOf<T extends Listable>(w: ProviderWalk<T>, s: Served | undefined, scope: RequestScope, at: number): ProviderStatus {
+  const skipped = w.readers.reduce((n, r) => n + r.skipped, 0);
+  const fresh: Partial<ProviderStatus> =
+    s?.via === 'index' && s.status
+      ? { fresh_as_of: s.status.fresh_as_of, index: s.status.index, ...(s.status.oldest ? { oldest: s.status.oldest } : {}) }
+      : { fresh_as_of: new Date(at).toISOString() };
+  if (w.error) return { status: 'error', error: { code: w.error.code, message: w.error.message, retryable: w.error.retryable }, ...fresh };
+  const cache =
+    s?.via === 'index' ? (scope.bypassCache ? 'bypass' : s.waited ? 'miss' : 'hit') : scope.cacheSummary(w.provider);
+  return {
+    status: 'ok',
+    ...(cache ? { cache } : {}),
+    ...fresh,
+    ...(s?.syncError ? { sync_error: { code: s.syncError.code, message: s.syncError.message, retryable: s.syncError.retryable } } : {}),
+    ...(skipped ? { skipped_items: skipped } : {}),
+  };
 }

@@ -1,4 +1,4 @@
-/** GET /v1/providers: each of the tenant's providers with capabilities, health and rate limit. */
+/** GET /v1/providers: each of the tenant's providers with capabilities, health, rate limit and run index. */
 import { createRoute, z } from '@hono/zod-openapi';
 import type { App } from '../app.js';
 import type { Gateway } from '../core/gateway.js';
@@ -8,7 +8,7 @@ import { errorResponses } from './runs.js';
 const route = createRoute({
   method: 'get',
   path: '/v1/providers',
-  summary: "The tenant's providers: capabilities (which filters go down to the vendor), health, rate limit",
+  summary: "The tenant's providers: capabilities (which filters go down to the vendor), health, rate limit, run index",
   security: [{ gatewayKey: [] }],
   responses: {
     200: { description: 'Providers', content: { 'application/json': { schema: z.object({ data: z.array(ProviderInfo) }) } } },
@@ -39,6 +39,7 @@ export function registerProviders(app: App, gateway: Gateway): void {
             last_error: h?.lastError ?? null,
           },
           rate_limit: { per_minute: limits.perMinute, concurrency: limits.concurrency, queued: gateway.deps.limiter.queued(key) },
+          index: await gateway.indexSummary(tenant, p),
         };
       }),
     );

@@ -15,7 +15,7 @@ const ERROR_TEXT: Record<number, string> = {
   401: '`unauthorized`: missing or unknown gateway key',
   403: '`forbidden`: the key lacks the scope',
   404: '`not_found`: malformed id, unknown provider, another tenant\'s run, or no such run',
-  405: 'Method not allowed (`invalid_request`, with `Allow`)',
+  405: '`method_not_allowed`, with `Allow`',
   429: '`rate_limited`, with Retry-After',
   502: '`provider_error`: every requested provider failed',
   503: '`provider_unavailable`',

@@ -15,6 +15,7 @@ const NOW = Date.UTC(2026, 10, 22, 8, 0, 0);
 let set: SimulatorSet;
 let gw: RunningGateway;
 let c: Client;
+let tuning: Record<string, object>;
 
 /** Every run the simulators hold, as `provider/native id`, from their own data. */
 function truth(): string[] {
@@ -31,7 +32,7 @@ const native = (runs: Run[]): string[] => runs.map((r) => `${r.provider}/${r.nat
 
 beforeAll(async () => {
   set = await startSimulators({ seed: 5, now: NOW, limits: { perWindow: 100_000, concurrency: 50 } });
-  const tuning = Object.fromEntries(Object.entries(set.tuning).map(([p, t]) => [p, { ...t, timeoutMs: 1500, retries: 1 }]));
+  tuning = Object.fromEntries(Object.entries(set.tuning).map(([p, t]) => [p, { ...t, timeoutMs: 1500, retries: 1 }]));
   gw = await gatewayFor({ tenants: { t: { keys: [{ key: 'all-key-0001', scopes: ['runs:read'] }], providers: set.providers } }, providers: tuning });
   c = client(gw.url, 'all-key-0001');
 });
@@ -76,59 +77,86 @@ describe('filters compose across vendors', () => {
 });
 
 describe('partial results', () => {
+  /** A gateway whose run index is empty: what each vendor answers decides each part. */
+  async function cold<T>(fn: (cc: Client) => Promise<T>): Promise<T> {
+    const g = await gatewayFor({ tenants: { t: { keys: [{ key: 'cold-key-0001', scopes: ['runs:read'] }], providers: set.providers } }, providers: tuning });
+    try {
+      return await fn(client(g.url, 'cold-key-0001'));
+    } finally {
+      await g.close(100);
+    }
+  }
+
   it('a failing vendor leaves the others, flags partial, and its runs catch up once it recovers', async () => {
     const all = truth();
     set.sims.synthflow.server.injectFault({ status: 500, match: '/simulations' });
-    const first = await c.json<RunList>('/v1/runs?limit=40');
-    expect(first.status).toBe(200);
-    expect(first.body.partial).toBe(true);
-    expect(first.body.providers['synthflow']).toMatchObject({ status: 'error', error: { code: 'provider_error', retryable: false } });
-    expect(first.body.providers['pathsim']).toEqual({ status: 'ok', cache: 'bypass' });
-    expect(first.body.data.length).toBe(40);
-    expect(first.body.data.some((r) => r.provider === 'synthflow')).toBe(false);
-    // two more pages while it is down, then it recovers
-    const runs = [...first.body.data];
-    let cursor = first.body.next_cursor;
-    for (let i = 0; i < 2; i++) {
-      const r = await c.json<RunList>(`/v1/runs?limit=40&cursor=${encodeURIComponent(cursor!)}`);
-      expect(r.body.partial).toBe(true);
-      runs.push(...r.body.data);
-      cursor = r.body.next_cursor;
-    }
+    await cold(async (cc) => {
+      const first = await cc.json<RunList>('/v1/runs?limit=40');
+      expect(first.status).toBe(200);
+      expect(first.body.partial).toBe(true);
+      expect(first.body.providers['synthflow']).toMatchObject({ status: 'error', error: { code: 'provider_error', retryable: false } });
+      expect(first.body.providers['pathsim']).toEqual({ status: 'ok', cache: 'bypass', fresh_as_of: expect.any(String), index: expect.any(String), ...(first.body.providers['pathsim']!.oldest ? { oldest: expect.any(String) } : {}) });
+      expect(first.body.data.length).toBe(40);
+      expect(first.body.data.some((r) => r.provider === 'synthflow')).toBe(false);
+      // two more pages while it is down, then it recovers
+      const runs = [...first.body.data];
+      let cursor = first.body.next_cursor;
+      for (let i = 0; i < 2; i++) {
+        const r = await cc.json<RunList>(`/v1/runs?limit=40&cursor=${encodeURIComponent(cursor!)}`);
+        expect(r.body.partial).toBe(true);
+        runs.push(...r.body.data);
+        cursor = r.body.next_cursor;
+      }
+      set.sims.synthflow.server.clearFaults();
+      while (cursor) {
+        const r = await cc.json<RunList>(`/v1/runs?limit=40&cursor=${encodeURIComponent(cursor)}`);
+        expect(r.status).toBe(200);
+        expect(r.body.partial, JSON.stringify(r.body.providers)).toBe(false);
+        runs.push(...r.body.data);
+        cursor = r.body.next_cursor;
+      }
+      expect(new Set(runs.map((r) => r.id)).size).toBe(runs.length);
+      expect(native(runs)).toEqual(all);
+    });
+  });
+
+  it('with a warm index a failing vendor keeps its part: its runs come from the index, with sync_error and fresh_as_of', async () => {
+    const before = await c.json<RunList>('/v1/runs?limit=60');
+    set.sims.synthflow.server.injectFault({ status: 500, match: '/simulations' });
+    const r = await c.json<RunList>('/v1/runs?limit=60');
     set.sims.synthflow.server.clearFaults();
-    while (cursor) {
-      const r = await c.json<RunList>(`/v1/runs?limit=40&cursor=${encodeURIComponent(cursor)}`);
-      expect(r.status).toBe(200);
-      expect(r.body.partial).toBe(false);
-      runs.push(...r.body.data);
-      cursor = r.body.next_cursor;
-    }
-    expect(new Set(runs.map((r) => r.id)).size).toBe(runs.length);
-    expect(native(runs)).toEqual(all);
+    expect(r.status).toBe(200);
+    expect(r.body.partial).toBe(false);
+    expect(r.body.data.map((x) => x.id)).toEqual(before.body.data.map((x) => x.id));
+    expect(r.body.providers['synthflow']).toMatchObject({ status: 'ok', index: 'ready', sync_error: { code: 'provider_error' } });
+    expect(r.body.providers['synthflow']!.fresh_as_of).toBe(before.body.providers['synthflow']!.fresh_as_of);
+    expect(r.body.providers['pathsim']!.sync_error).toBeUndefined();
   });
 
   it('retrying a partial page once the vendor is back gives the whole page', async () => {
     set.sims.cekura.server.injectFault({ reset: true, match: '/results' });
-    const partial = await c.json<RunList>('/v1/runs?limit=30');
-    set.sims.cekura.server.clearFaults();
-    expect(partial.body.providers['cekura']).toMatchObject({ status: 'error', error: { code: 'provider_unavailable', retryable: true } });
-    const whole = await c.json<RunList>('/v1/runs?limit=30');
-    expect(whole.body.partial).toBe(false);
-    const expected = (await walk(c, 'limit=100')).runs.slice(0, 30).map((r) => r.id);
-    expect(whole.body.data.map((r) => r.id)).toEqual(expected);
+    await cold(async (cc) => {
+      const partial = await cc.json<RunList>('/v1/runs?limit=30');
+      set.sims.cekura.server.clearFaults();
+      expect(partial.body.providers['cekura']).toMatchObject({ status: 'error', error: { code: 'provider_unavailable', retryable: true } });
+      const whole = await cc.json<RunList>('/v1/runs?limit=30');
+      expect(whole.body.partial).toBe(false);
+      const expected = (await walk(c, 'limit=100')).runs.slice(0, 30).map((r) => r.id);
+      expect(whole.body.data.map((r) => r.id)).toEqual(expected);
+    });
   });
 
   it('every vendor failing is a 5xx envelope, never a 500', async () => {
     const servers = Object.values(set.sims).map((s: { server: { injectFault(f: object): void; clearFaults(): void } }) => s.server);
     for (const s of servers) s.injectFault({ status: 502 });
-    const e = await c.json<ErrorEnvelope>('/v1/runs');
+    const e = await cold((cc) => cc.json<ErrorEnvelope>('/v1/runs'));
     for (const s of servers) s.clearFaults();
     expect(e.status).toBe(502);
     expect(ErrorEnvelope.parse(e.body).error.code).toBe('provider_error');
     expect(e.body.error.message).toMatch(/every provider failed/);
 
     for (const s of servers) s.injectFault({ delayMs: 2500 });
-    const t = await c.json<ErrorEnvelope>('/v1/runs');
+    const t = await cold((cc) => cc.json<ErrorEnvelope>('/v1/runs'));
     for (const s of servers) s.clearFaults();
     expect(t.status).toBe(504);
     expect(t.body.error.code).toBe('provider_timeout');

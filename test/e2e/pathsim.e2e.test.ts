@@ -5,7 +5,8 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startPathsimSimulator, type PathsimSimulator, type PathsimSession } from '../../adapters/pathsim/simulator.js';
-import { ErrorEnvelope, Run } from '../../schemas/run.js';
+import { ErrorEnvelope, Run, type RunList } from '../../schemas/run.js';
+import type { Config } from '../../src/config.js';
 import type { RunningGateway } from '../../src/server.js';
 import { client, gatewayFor, isNewestFirst, walk, type Client } from '../helpers.js';
 
@@ -20,24 +21,26 @@ function startOf(s: PathsimSession): number {
 }
 const ids = (xs: PathsimSession[]): string[] => xs.map((s) => `pathsim:${s.row._id}`).sort();
 
+const config = (): Config => ({
+  tenants: {
+    acme: {
+      keys: [
+        { key: 'acme-key-0001', scopes: ['runs:read', 'reports:read'] },
+        { key: 'acme-reports-only', scopes: ['reports:read'] },
+      ],
+      providers: { pathsim: { apiKey: sim.apiKey, baseUrl: sim.baseUrl } },
+    },
+    other: {
+      keys: [{ key: 'other-key-0001', scopes: ['runs:read'] }],
+      providers: { pathsim: { apiKey: 'wrong-vendor-key', baseUrl: sim.baseUrl } },
+    },
+  },
+  providers: { pathsim: { rateLimit: { perMinute: 100_000, concurrency: 10 }, retries: 1, timeoutMs: 1500 } },
+});
+
 beforeAll(async () => {
   sim = await startPathsimSimulator({ seed: 7, now: NOW, limits: { perWindow: 100_000 } });
-  gw = await gatewayFor({
-    tenants: {
-      acme: {
-        keys: [
-          { key: 'acme-key-0001', scopes: ['runs:read', 'reports:read'] },
-          { key: 'acme-reports-only', scopes: ['reports:read'] },
-        ],
-        providers: { pathsim: { apiKey: sim.apiKey, baseUrl: sim.baseUrl } },
-      },
-      other: {
-        keys: [{ key: 'other-key-0001', scopes: ['runs:read'] }],
-        providers: { pathsim: { apiKey: 'wrong-vendor-key', baseUrl: sim.baseUrl } },
-      },
-    },
-    providers: { pathsim: { rateLimit: { perMinute: 100_000, concurrency: 10 }, retries: 1, timeoutMs: 1500 } },
-  });
+  gw = await gatewayFor(config());
   c = client(gw.url, 'acme-key-0001');
 });
 
@@ -234,7 +237,7 @@ describe('errors', () => {
     const res = await fetch(`${gw.url}/v1/runs`, { method: 'DELETE', headers: { authorization: 'Bearer acme-key-0001' } });
     expect(res.status).toBe(405);
     expect(res.headers.get('allow')).toBe('GET');
-    expectEnvelope(await res.json(), 'invalid_request', 405);
+    expectEnvelope(await res.json(), 'method_not_allowed', 405);
   });
 
   it('a vendor that rejects the credential is provider_error 502 without leaking the key', async () => {
@@ -245,44 +248,63 @@ describe('errors', () => {
     expect(JSON.stringify(r.body)).not.toContain('wrong-vendor-key');
   });
 
-  it('vendor failures map to 502 / 503 / 504, never 500', async () => {
-    sim.server.injectFault({ status: 500, match: '/workspaces', times: 10 });
-    const e500 = await c.json<ErrorEnvelope>('/v1/runs');
-    sim.server.clearFaults();
-    expectEnvelope(e500.body, 'provider_error', 502);
+  /** A gateway whose run index is still empty: what the vendor answers decides the answer. */
+  async function cold<T>(fn: (c: Client) => Promise<T>): Promise<T> {
+    const g = await gatewayFor(config());
+    try {
+      return await fn(client(g.url, 'acme-key-0001'));
+    } finally {
+      await g.close(100);
+    }
+  }
 
-    sim.server.injectFault({ status: 503, match: '/workspaces', times: 10 });
-    const e503 = await c.json<ErrorEnvelope>('/v1/runs');
-    sim.server.clearFaults();
-    expectEnvelope(e503.body, 'provider_unavailable', 503);
+  it('with a cold index, vendor failures map to 502 / 503 / 504, never 500', async () => {
+    const cases: Array<[Parameters<typeof sim.server.injectFault>[0], string, number]> = [
+      [{ status: 500, match: '/workspaces' }, 'provider_error', 502],
+      [{ status: 503, match: '/workspaces' }, 'provider_unavailable', 503],
+      [{ delayMs: 2500, match: '/workspaces' }, 'provider_timeout', 504],
+      [{ malformed: true, match: '/sessions' }, 'provider_error', 502],
+      [{ reset: true, match: '/workspaces' }, 'provider_unavailable', 503],
+    ];
+    for (const [fault, code, status] of cases) {
+      sim.server.injectFault({ ...fault, times: 10 });
+      const r = await cold((cc) => cc.json<ErrorEnvelope>('/v1/runs'));
+      sim.server.clearFaults();
+      expect(r.status, JSON.stringify(fault)).toBe(status);
+      expectEnvelope(r.body, code, status);
+    }
+  });
 
-    sim.server.injectFault({ delayMs: 2500, match: '/workspaces', times: 10 });
-    const slow = await c.json<ErrorEnvelope>('/v1/runs');
+  it('with a warm index, a failing vendor still answers from the index, saying how fresh and why', async () => {
+    await walk(c, 'limit=100');
+    sim.server.injectFault({ status: 500, match: '/sessions' });
+    const r = await c.json<RunList>('/v1/runs?limit=20');
     sim.server.clearFaults();
-    expectEnvelope(slow.body, 'provider_timeout', 504);
-
-    sim.server.injectFault({ malformed: true, match: '/sessions', times: 10 });
-    const bad = await c.json<ErrorEnvelope>('/v1/runs');
-    sim.server.clearFaults();
-    expectEnvelope(bad.body, 'provider_error', 502);
-
-    sim.server.injectFault({ reset: true, match: '/workspaces', times: 10 });
-    const reset = await c.json<ErrorEnvelope>('/v1/runs');
-    sim.server.clearFaults();
-    expectEnvelope(reset.body, 'provider_unavailable', 503);
+    expect(r.status).toBe(200);
+    expect(r.body.partial).toBe(false);
+    expect(r.body.data.length).toBe(20);
+    const p = r.body.providers['pathsim']!;
+    expect(p).toMatchObject({ status: 'ok', index: 'ready', sync_error: { code: 'provider_error', retryable: false } });
+    expect(Date.parse(p.fresh_as_of!)).toBeLessThan(Date.now());
+    // once the vendor is back, the same request re-syncs the head: fresh again, no sync error
+    const again = await c.json<RunList>('/v1/runs?limit=20');
+    expect(again.body.providers['pathsim']!.sync_error).toBeUndefined();
+    expect(Date.parse(again.body.providers['pathsim']!.fresh_as_of!)).toBeGreaterThan(Date.parse(p.fresh_as_of!));
   });
 
   it('a transient vendor 500 is retried and the request succeeds', async () => {
     sim.server.injectFault({ status: 500, match: '/workspaces', times: 1 });
-    const r = await c.json('/v1/runs?limit=3');
+    const r = await cold((cc) => cc.json<RunList>('/v1/runs?limit=3'));
     expect(r.status).toBe(200);
+    expect(r.body.data.length).toBe(3);
   });
 
   it('a vendor 429 with Retry-After is waited out, not failed', async () => {
     sim.server.injectFault({ status: 429, retryAfterS: 1, match: '/sessions', times: 1 });
     const t0 = Date.now();
-    const r = await c.json('/v1/runs?limit=3');
+    const r = await cold((cc) => cc.json<RunList>('/v1/runs?limit=3'));
     expect(r.status).toBe(200);
+    expect(r.body.data.length).toBe(3);
     expect(Date.now() - t0).toBeGreaterThanOrEqual(900);
   });
 });

@@ -14,6 +14,16 @@ import type { ErrorEnvelope, RunList } from '../../schemas/run.js';
 import { client, walk } from '../helpers.js';
 
 let sim: PathsimSimulator;
+
+/** Waits until the run index of every provider of the key's tenant is backfilled. */
+async function untilReady(c: ReturnType<typeof client>): Promise<void> {
+  for (let i = 0; i < 200; i++) {
+    const r = await c.json<{ data: Array<{ index: { state: string } }> }>('/v1/providers');
+    if (r.body.data.every((p) => p.index.state === 'ready')) return;
+    await new Promise((res) => setTimeout(res, 50));
+  }
+  throw new Error('the index did not get ready');
+}
 let gw: RunningGateway;
 const logs: string[] = [];
 
@@ -40,23 +50,29 @@ afterAll(async () => {
 });
 
 describe('cache over HTTP', () => {
-  it('identical concurrent requests reach the vendor once per upstream page', async () => {
+  it('identical concurrent requests share one sync: no vendor page is read twice, and a repeat comes from the index', async () => {
     sim.server.resetStats();
     const c = client(gw.url, 'prod-key-0001', { cache: true });
     const rs = await Promise.all(Array.from({ length: 8 }, () => c.json<RunList>('/v1/runs?limit=5&channel=web')));
-    expect(rs.every((r) => r.status === 200)).toBe(true);
+    expect(rs.every((r) => r.status === 200 && r.body.data.length === 5)).toBe(true);
+    expect(new Set(rs.map((r) => JSON.stringify(r.body.data))).size).toBe(1);
+    await untilReady(c);
     const urls = sim.server.log.map((l) => l.path + l.query);
     expect(urls.length).toBe(new Set(urls).size);
     const again = await c.json<RunList>('/v1/runs?limit=5&channel=web');
     expect(again.body.providers['pathsim']!.cache).toBe('hit');
+    expect(again.body.data).toEqual(rs[0]!.body.data);
     expect(sim.server.log.length).toBe(urls.length);
   });
 
-  it('Cache-Control: no-cache asks the vendor afresh', async () => {
+  it('Cache-Control: no-cache re-syncs the head: one page per source, nothing deeper', async () => {
     const before = sim.server.log.length;
     const r = await client(gw.url, 'prod-key-0001').json<RunList>('/v1/runs?limit=5&channel=web');
     expect(r.body.providers['pathsim']!.cache).toBe('bypass');
-    expect(sim.server.log.length).toBeGreaterThan(before);
+    const asked = sim.server.log.slice(before);
+    const active = sim.workspaces().length;
+    expect(asked.length).toBe(active);
+    expect(asked.every((l) => /\/sessions$/.test(l.path) && new URLSearchParams(l.query).get('offset') === '0')).toBe(true);
   });
 
   it('a finished run is served from the cache; an error is never cached', async () => {
@@ -101,9 +117,14 @@ describe('cache over HTTP', () => {
 describe('slow vendors', () => {
   it('a vendor that sends its headers and then stalls the body is a provider_timeout, not a hang', async () => {
     sim.server.injectFault({ stallBodyMs: 3000, match: '/workspaces', times: 1 });
-    const r = await client(gw.url, 'prod-key-0001').json<ErrorEnvelope>('/v1/runs?limit=1');
-    expect(r.status).toBe(504);
-    expect(r.body.error.code).toBe('provider_timeout');
+    const cold = await startGateway({ config: config(sim), log: silentLogger });
+    try {
+      const r = await client(cold.url, 'prod-key-0001').json<ErrorEnvelope>('/v1/runs?limit=1');
+      expect(r.status).toBe(504);
+      expect(r.body.error.code).toBe('provider_timeout');
+    } finally {
+      await cold.close(100);
+    }
   });
 });
 
@@ -156,20 +177,29 @@ describe('gateway limits and breaker', () => {
     expect(body.error).toMatchObject({ code: 'rate_limited', status: 429, retryable: true });
   });
 
+  it('a key without perMinute has no request limit: 700 requests in a burst all answer 200', async () => {
+    const c = client(gw.url, 'prod-key-0001', { cache: true });
+    const statuses: number[] = [];
+    for (let i = 0; i < 7; i++) statuses.push(...(await Promise.all(Array.from({ length: 100 }, async () => (await c.get('/v1/providers')).status))));
+    expect(statuses.length).toBe(700);
+    expect(statuses.filter((s) => s !== 200)).toEqual([]);
+  });
+
   it('opens after repeated vendor failures, fails fast, and closes after a good probe', async () => {
     const c = client(gw.url, 'prod-key-0001');
-    sim.server.injectFault({ status: 500, match: '/workspaces' });
-    for (let i = 0; i < 3; i++) expect((await c.json('/v1/runs?limit=1')).status).toBe(502);
-    const before = sim.server.count('/workspaces');
-    const fast = await c.json<ErrorEnvelope>('/v1/runs?limit=1');
+    const run = `/v1/runs/pathsim:${sim.sessions()[5]!.row._id}`;
+    sim.server.injectFault({ status: 500, match: '/sessions/' });
+    for (let i = 0; i < 3; i++) expect((await c.json(run)).status).toBe(502);
+    const before = sim.server.count('/sessions/');
+    const fast = await c.json<ErrorEnvelope>(run);
     expect(fast.status).toBe(503);
     expect(fast.body.error.message).toMatch(/circuit open/);
-    expect(sim.server.count('/workspaces')).toBe(before);
+    expect(sim.server.count('/sessions/')).toBe(before);
     const providers = await c.json<{ data: Array<{ health: { breaker: string; state: string } }> }>('/v1/providers');
     expect(providers.body.data[0]!.health).toMatchObject({ breaker: 'open', state: 'down' });
     sim.server.clearFaults();
     await new Promise((r) => setTimeout(r, 450));
-    expect((await c.json('/v1/runs?limit=1')).status).toBe(200);
+    expect((await c.json(run)).status).toBe(200);
     const after = await c.json<{ data: Array<{ health: { breaker: string } }> }>('/v1/providers');
     expect(after.body.data[0]!.health.breaker).toBe('closed');
   });

@@ -73,10 +73,23 @@ describe('config', () => {
       {},
     );
     const ring = await KeyRing.from(cfg);
-    expect(await ring.verify('secret-key-a')).toMatchObject({ tenant: 'a', scopes: ['runs:read'], perMinute: 600 });
+    // no perMinute: the operator asked for no request limit
+    expect(await ring.verify('secret-key-a')).toMatchObject({ tenant: 'a', scopes: ['runs:read'], perMinute: null });
     expect(await ring.verify('secret-key-b')).toMatchObject({ tenant: 'b', scopes: ['reports:read'] });
     expect(await ring.verify('secret-key-c')).toBeNull();
     expect(problems(JSON.stringify({ tenants: { a: { keys: [{ sha256: 'abc', scopes: ['runs:read'] }], providers: {} } } }))[0]).toMatch(/^tenants\.a\.keys\.0/);
+  });
+
+  it('index and requestTimeoutMs are validated with their paths', () => {
+    const bad = { ...valid, requestTimeoutMs: 5, index: { horizonDays: 0, maxStalenessMs: -1, nope: true } };
+    const p = problems(JSON.stringify(bad), { ACME_KEY: 'k', PATHSIM_API_KEY: 'p' });
+    expect(p.some((x) => x.startsWith('requestTimeoutMs:'))).toBe(true);
+    expect(p.some((x) => x.startsWith('index.horizonDays:'))).toBe(true);
+    expect(p.some((x) => x.startsWith('index.maxStalenessMs:'))).toBe(true);
+    expect(p).toContain('index: unknown key nope');
+    const ok = parseConfig(JSON.stringify({ ...valid, requestTimeoutMs: 3000, index: { horizonDays: 30, maxStalenessMs: 5000, enabled: true } }), { ACME_KEY: 'k', PATHSIM_API_KEY: 'p' });
+    expect(ok.index).toEqual({ horizonDays: 30, maxStalenessMs: 5000, enabled: true });
+    expect(ok.requestTimeoutMs).toBe(3000);
   });
 
   it('npm start with an invalid config prints every problem with its path and exits 2', () => {

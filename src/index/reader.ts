@@ -1,0 +1,113 @@
+/**
+ * Reads one source of the index in the merge's order, from a cursor's boundary: a keyset read over
+ * (started_at desc, id asc) that hands out only what the sync has made safe to hand out, and waits
+ * (up to the request's deadline) where the backfill or a head sync has not got to yet.
+ */
+import type { Key, SourceState } from '../core/cursor.js';
+import type { Reader } from '../core/merge.js';
+import type { Syncable } from './absorb.js';
+import { endVerdict, verdict } from './docs.js';
+import type { SourceSync } from './source.js';
+import { StoreUnavailable, type IndexStore } from './types.js';
+
+export { StoreUnavailable } from './types.js';
+
+const BATCH = 200;
+
+export class IndexReader<T extends Syncable> implements Reader<T> {
+  private buf: T[] = [];
+  /** The key of the last item passed (handed out or filtered away); the boundary at first. */
+  private pos: Key | null;
+  private state: 'open' | 'done' | 'floor' = 'open';
+
+  constructor(
+    readonly id: string,
+    private readonly sync: SourceSync<T>,
+    private readonly store: IndexStore,
+    private readonly match: (item: T) => boolean,
+    boundary: Key | null,
+    /** Items at or below it are the live path's (see SourceView.floor). */
+    private readonly floor: number | null,
+    private readonly deadline: number,
+    /** Starts the lanes this reader may be waiting on. */
+    private readonly kick: () => void,
+  ) {
+    this.pos = boundary;
+  }
+
+  /** Vendor items of this source the backfill could not map. */
+  get skipped(): number {
+    return this.sync.bf.skipped;
+  }
+
+  /** No item now, but the provider is not done: the index ended at its floor and the live path goes on below. */
+  get pending(): boolean {
+    return this.state === 'floor' && !this.buf.length;
+  }
+
+  get atFloor(): boolean {
+    return this.state === 'floor';
+  }
+
+  async peek(): Promise<T | undefined> {
+    for (;;) {
+      if (this.buf.length) return this.buf[0];
+      if (this.state !== 'open') return undefined;
+      await this.fill();
+    }
+  }
+
+  pop(): void {
+    this.buf.shift();
+  }
+
+  /** The index needs no vendor position: the boundary is enough. `d` once every item has been handed out. */
+  position(): SourceState {
+    return this.state === 'done' && !this.buf.length ? { t: null, d: 1 } : { t: null };
+  }
+
+  private async fill(): Promise<void> {
+    const version = this.sync.version;
+    const view = this.sync.view(this.floor);
+    let batch;
+    try {
+      batch = await this.store.range(this.sync.d.key, this.pos, BATCH);
+    } catch {
+      throw new StoreUnavailable();
+    }
+    for (const item of batch) {
+      const v = verdict(view, item.t);
+      if (v === 'floor') {
+        this.state = 'floor';
+        return;
+      }
+      if (v === 'wait') {
+        if (!this.buf.length) await this.waitForSync(version);
+        return;
+      }
+      this.pos = [item.t, item.id];
+      if (v === 'skip') continue;
+      const parsed = JSON.parse(item.json) as T;
+      if (this.match(parsed)) this.buf.push(parsed);
+    }
+    if (batch.length === BATCH) return;
+    const end = endVerdict(view);
+    if (end === 'done') this.state = 'done';
+    else if (end === 'floor') this.state = 'floor';
+    else if (!this.buf.length) await this.waitForSync(version);
+  }
+
+  /** Waits for the backfill to move on; when it failed and is not running again, the read fails with its error. */
+  private async waitForSync(version: number): Promise<void> {
+    this.kick();
+    if (!this.sync.busy) {
+      const failure = this.sync.failure('backfill');
+      if (failure) throw failure;
+    }
+    const oldest = this.sync.bf.oldest;
+    const why = this.sync.bf.started
+      ? `the index is still being filled (it reaches back to ${oldest === null ? 'nothing yet' : new Date(oldest).toISOString()}) and did not reach this far`
+      : 'the first page could not be read';
+    await this.sync.wait(() => this.sync.version !== version, ['backfill'], this.deadline, why, this.kick);
+  }
+}

@@ -1,0 +1,445 @@
+/**
+ * The sync of one source (tenant × provider × credential × listing): three lanes under one lease —
+ * the backfill (newest first down to the horizon, resumable), the head sync (from the newest until it
+ * meets final runs it holds, with an overlap) and the refresh of unfinished runs — and the waits of
+ * the requests that need them, each bounded by its deadline.
+ */
+import { GatewayError } from '../core/errors.js';
+import type { Logger } from '../core/log.js';
+import { fetchPage } from '../core/pager.js';
+import { PRIORITY } from '../core/limiter.js';
+import { RequestScope } from '../core/scope.js';
+import type { ListSource } from '../core/types.js';
+import type { Upstream } from '../core/upstream.js';
+import { absorb, FINAL_STATUSES, type Syncable } from './absorb.js';
+import { newBackfill, newHead, parseBackfill, parseHead, type BackfillDoc, type HeadDoc, type SourceView } from './docs.js';
+import { StoreUnavailable, type IndexedItem, type IndexStore } from './types.js';
+
+export type Lane = 'backfill' | 'head' | 'refresh';
+
+/** Who starts a lane: where its work goes on (Workers: that request's waitUntil) and whose request id its logs carry. */
+export interface Starter {
+  background: (p: Promise<unknown>) => void;
+  requestId?: string | undefined;
+}
+
+export interface SyncSettings {
+  /** Backfill no deeper than this many days (null: everything the vendor lists). */
+  horizonDays: number | null;
+  /** How far below what it held a head sync reads on (ties, runs listed late). */
+  overlapMs: number;
+  leaseMs: number;
+  /** How often a request's wait looks again when another instance holds the lease. */
+  pollMs: number;
+}
+
+/** What a lane needs from the provider around it. */
+export interface SourceDeps<T extends Syncable> {
+  store: IndexStore;
+  /** The store's key of this source. */
+  key: string;
+  sourceId: string;
+  /** Name for messages ("PathSim"). */
+  vendor: string;
+  owner: string;
+  clock: () => number;
+  log: Logger;
+  settings: SyncSettings;
+  /** This source's listing with an upstream client at `priority` (null when the vendor no longer lists it). */
+  open: (priority: number, scope: RequestScope) => Promise<{ src: ListSource<T>; http: Upstream } | null>;
+  /** One held item again from the vendor, shaped as the list stores it (null: the vendor has it no more). */
+  refetch: (priority: number, scope: RequestScope, held: IndexedItem) => Promise<T | null>;
+  /** May the refresh lane spend one more vendor call now (the credential's refresh budget)? */
+  refreshBudget: () => boolean;
+  /** Notes a sync call's success or failure in the provider's health. */
+  record: (err?: GatewayError) => void;
+  onLane?: (lane: Lane, ok: boolean) => void;
+}
+
+interface Waiter {
+  /** The lanes whose failure ends the wait. */
+  lanes: Lane[];
+  ready: () => boolean;
+  resolve: () => void;
+  reject: (e: GatewayError) => void;
+}
+
+/** Refresh an unfinished run after 1/20 of its age, no sooner than 15 s and no later than an hour. */
+export function refreshInterval(ageMs: number): number {
+  return Math.min(3_600_000, Math.max(15_000, ageMs / 20));
+}
+
+export class SourceSync<T extends Syncable> {
+  bf: BackfillDoc = newBackfill();
+  hd: HeadDoc = newHead();
+  /** Bumped on every change of what readers may see. */
+  version = 0;
+  private loading: Promise<void> | null = null;
+  private loadedAt = 0;
+  private readonly lanes: Partial<Record<Lane, Promise<void>>> = {};
+  private holding = false;
+  private acquiring: Promise<boolean> | null = null;
+  private keeper: ReturnType<typeof setInterval> | null = null;
+  private readonly waiters = new Set<Waiter>();
+  private readonly failed: Partial<Record<Lane, { error: GatewayError; at: number; until: number; count: number }>> = {};
+  /** A head sync is wanted that begins at or after this time. */
+  private headWanted = 0;
+  private nextRefreshAt = 0;
+  private closed = false;
+
+  constructor(readonly d: SourceDeps<T>) {}
+
+  view(floor: number | null): SourceView {
+    return { bf: this.bf, hd: this.hd, floor };
+  }
+
+  /** Reads the documents from the store (coalesced; `maxAgeMs` lets a recent read stand). */
+  async load(maxAgeMs = 0): Promise<void> {
+    if (this.holding) return; // while we sync it, our copy is the newest
+    if (this.loading) return this.loading;
+    if (this.d.clock() - this.loadedAt < maxAgeMs) return;
+    this.loading = (async () => {
+      try {
+        const [bf, hd] = await this.d.store.getDocs([
+          [this.d.key, 'bf'],
+          [this.d.key, 'hd'],
+        ]);
+        const nb = this.reopen(parseBackfill(bf ?? null));
+        const nh = parseHead(hd ?? null);
+        if (JSON.stringify(nb) !== JSON.stringify(this.bf) || JSON.stringify(nh) !== JSON.stringify(this.hd)) {
+          this.bf = nb;
+          this.hd = nh;
+          this.changed();
+        }
+        this.loadedAt = this.d.clock();
+      } finally {
+        this.loading = null;
+      }
+    })();
+    return this.loading;
+  }
+
+  /** A backfill stopped at the horizon goes on when the horizon has moved further back (config changed). */
+  private reopen(bf: BackfillDoc): BackfillDoc {
+    const h = this.horizonMs();
+    if (bf.done === 'horizon' && (h === null || (bf.reached !== null && bf.reached >= h))) return { ...bf, done: false };
+    return bf;
+  }
+
+  private horizonMs(): number | null {
+    const days = this.d.settings.horizonDays;
+    return days === null ? null : this.d.clock() - days * 86_400_000;
+  }
+
+  /** Asks for a head sync that begins at or after `at` (a request's arrival). `force` ignores a failure's backoff. */
+  wantHead(at: number, by: Starter, force = false): void {
+    this.headWanted = Math.max(this.headWanted, at);
+    if (!this.holding) void this.d.store.setDoc(this.d.key, 'want', String(this.headWanted)).catch(() => {});
+    this.kick(this.bf.started ? 'head' : 'backfill', by, force);
+  }
+
+  /** Has a head sync that began at or after `at` completed? (Readers see the index as of that sync.) */
+  headFresh(at: number): boolean {
+    return this.hd.freshAsOf !== null && this.hd.freshAsOf >= at;
+  }
+
+  /** Starts a lane unless it runs already, or failed a moment ago (then it waits out its backoff unless `force`). */
+  kick(lane: Lane, by: Starter, force = false): void {
+    if (this.closed || this.lanes[lane]) return;
+    const f = this.failed[lane];
+    if (f && !force && f.until > this.d.clock()) return;
+    if (lane === 'backfill' && this.bf.done) return;
+    if (lane === 'refresh' && this.d.clock() < this.nextRefreshAt) return;
+    const run = this.runLane(lane, by);
+    this.lanes[lane] = run;
+    by.background(run);
+  }
+
+  private async runLane(lane: Lane, by: Starter): Promise<void> {
+    const scope = new RequestScope(false, by.background, by.requestId);
+    try {
+      if (!(await this.acquire())) return;
+      for (;;) {
+        if (this.closed || !this.holding) break;
+        const more = await this.step(lane, scope);
+        delete this.failed[lane];
+        this.d.onLane?.(lane, true);
+        if (!more) break;
+        // another instance may have asked for the head while this lane held the lease
+        if (lane !== 'head') await this.readWant(by);
+      }
+    } catch (e) {
+      // a vendor's failure is the vendor's; anything else came from the store
+      const error = e instanceof GatewayError ? e : new StoreUnavailable();
+      const prev = this.failed[lane];
+      const count = (prev?.count ?? 0) + 1;
+      this.failed[lane] = { error, at: this.d.clock(), until: this.d.clock() + Math.min(30_000, 500 * 2 ** (count - 1)), count };
+      this.d.onLane?.(lane, false);
+      this.d.log.log('warn', 'index sync failed', {
+        source: this.d.sourceId,
+        lane,
+        error: e instanceof Error ? e.message : error.message,
+        ...(by.requestId ? { request_id: by.requestId } : {}),
+      });
+      for (const w of [...this.waiters]) {
+        if (!w.lanes.includes(lane)) continue;
+        this.waiters.delete(w);
+        w.reject(error);
+      }
+    } finally {
+      delete this.lanes[lane];
+      if (!Object.keys(this.lanes).length) await this.releaseLease();
+      this.changed();
+    }
+  }
+
+  private async step(lane: Lane, scope: RequestScope): Promise<boolean> {
+    switch (lane) {
+      case 'backfill':
+        return this.backfillStep(scope);
+      case 'head':
+        return this.headStep(scope);
+      case 'refresh':
+        return this.refreshStep(scope);
+    }
+  }
+
+  private async readWant(by: Starter): Promise<void> {
+    const want = Number((await this.d.store.getDoc(this.d.key, 'want').catch(() => null)) ?? 0);
+    if (want > this.headWanted) this.headWanted = want;
+    if (this.bf.started && !this.headFresh(this.headWanted) && this.headWanted > 0) this.kick('head', by);
+  }
+
+  private async save(name: 'bf' | 'hd'): Promise<void> {
+    await this.d.store.setDoc(this.d.key, name, JSON.stringify(name === 'bf' ? this.bf : this.hd));
+  }
+
+  /** One backfill page; false once the backfill is done. The first page is the head: a request waits for it. */
+  private async backfillStep(scope: RequestScope): Promise<boolean> {
+    if (this.bf.done) return false;
+    if (!(await this.d.store.room())) {
+      this.bf = { ...this.bf, done: 'bounded' };
+      await this.save('bf');
+      this.d.log.log('warn', 'index store full: backfill stops, older runs are served live', { source: this.d.sourceId });
+      return false;
+    }
+    const first = !this.bf.started;
+    const io = await this.d.open(first ? PRIORITY.head : PRIORITY.backfill, scope);
+    if (!io) {
+      this.bf = { ...this.bf, started: true, done: 'end' };
+      await this.save('bf');
+      return false;
+    }
+    const startedAt = this.d.clock();
+    const page = await this.call(() => fetchPage(io.http, io.src, this.bf.next, { cache: 'none' }));
+    const bf = this.bf;
+    const commit = async (watermark: number, oldest: number): Promise<void> => {
+      bf.reached = bf.reached === null ? watermark : Math.min(bf.reached, watermark);
+      bf.oldest = bf.oldest === null ? oldest : Math.min(bf.oldest, oldest);
+      await this.startHead(bf, startedAt);
+      await this.save('bf');
+      this.changed();
+    };
+    const r = await this.call(() => absorb({ store: this.d.store, source: this.d.key, src: io.src, page, now: startedAt, top: null, log: this.d.log, onCommit: commit }));
+    await this.startHead(bf, startedAt);
+    bf.pages += 1;
+    bf.skipped += r.skipped;
+    const h = this.horizonMs();
+    if (page.next === undefined) bf.done = 'end';
+    else if (h !== null && bf.reached !== null && bf.reached < h) bf.done = 'horizon';
+    if (page.next !== undefined) bf.next = page.next;
+    await this.save('bf');
+    this.changed();
+    return !bf.done;
+  }
+
+  /** The backfill's first page was the head as it was when the page was asked for. */
+  private async startHead(bf: BackfillDoc, startedAt: number): Promise<void> {
+    if (bf.started) return;
+    bf.started = true;
+    this.hd = { v: 1, freshAsOf: startedAt, open: null };
+    await this.save('hd');
+  }
+
+  /** One head-sync page; false when no head sync is wanted (or the backfill has not read its first page yet). */
+  private async headStep(scope: RequestScope): Promise<boolean> {
+    if (!this.bf.started) return false;
+    if (!this.hd.open && this.headFresh(this.headWanted)) return false;
+    const io = await this.d.open(PRIORITY.head, scope);
+    if (!io) return false;
+    if (!this.hd.open) {
+      const stats = await this.d.store.stats(this.d.key);
+      this.hd = { ...this.hd, open: { next: null, top: stats.newest, low: null, startedAt: this.d.clock(), met: false } };
+    }
+    const open = this.hd.open!;
+    const page = await this.call(() => fetchPage(io.http, io.src, open.next, { cache: 'none' }));
+    const r = await this.call(() =>
+      absorb({
+        store: this.d.store,
+        source: this.d.key,
+        src: io.src,
+        page,
+        now: this.d.clock(),
+        top: open.top,
+        log: this.d.log,
+        onCommit: (watermark) => {
+          open.low = open.low === null ? watermark : Math.min(open.low, watermark);
+          this.changed();
+        },
+      }),
+    );
+    open.met ||= r.met;
+    const connected = open.top !== null && open.low !== null && open.low <= open.top - this.d.settings.overlapMs && open.met;
+    if (page.next === undefined || connected) this.hd = { v: 1, freshAsOf: open.startedAt, open: null };
+    else open.next = page.next;
+    await this.save('hd');
+    this.changed();
+    return true;
+  }
+
+  /** Refreshes a few unfinished items that are due; false when none is (it remembers when the next one is). */
+  private async refreshStep(scope: RequestScope): Promise<boolean> {
+    const now = this.d.clock();
+    const open = await this.d.store.unfinished(this.d.key, 20);
+    const due = open.filter((i) => now - i.seen >= refreshInterval(now - i.t));
+    if (!due.length) {
+      const next = open.map((i) => i.seen + refreshInterval(now - i.t));
+      this.nextRefreshAt = next.length ? Math.min(...next) : now + 60_000;
+      return false;
+    }
+    let did = 0;
+    for (const held of due.slice(0, 5)) {
+      if (!this.d.refreshBudget()) break;
+      const fresh = await this.call(() => this.d.refetch(PRIORITY.refresh, scope, held));
+      const item: IndexedItem = fresh
+        ? { id: held.id, t: Date.parse(fresh.started_at), final: FINAL_STATUSES.has(fresh.status), seen: this.d.clock(), json: JSON.stringify(fresh) }
+        : { ...held, seen: this.d.clock() };
+      await this.d.store.put(this.d.key, [item]);
+      did += 1;
+    }
+    if (!did) this.nextRefreshAt = now + 5_000;
+    this.changed();
+    return did > 0;
+  }
+
+  /** Runs a vendor call of a lane, noting the provider's health. */
+  private async call<R>(fn: () => Promise<R>): Promise<R> {
+    try {
+      const r = await fn();
+      this.d.record();
+      return r;
+    } catch (e) {
+      if (e instanceof GatewayError && e.provider) this.d.record(e);
+      throw e;
+    }
+  }
+
+  private async acquire(): Promise<boolean> {
+    if (this.holding) return true;
+    if (!this.acquiring) {
+      this.acquiring = (async () => {
+        try {
+          const ok = await this.d.store.lease(this.d.key, this.d.owner, this.d.settings.leaseMs);
+          if (!ok) return false;
+          // the last holder (another instance, or this one before a restart) may have gone further
+          this.holding = false;
+          this.loadedAt = 0;
+          await this.load();
+          this.holding = true;
+          this.keeper = setInterval(() => void this.renew(), Math.max(100, this.d.settings.leaseMs / 3));
+          (this.keeper as { unref?: () => void }).unref?.();
+          return true;
+        } finally {
+          this.acquiring = null;
+        }
+      })();
+    }
+    return this.acquiring;
+  }
+
+  private async renew(): Promise<void> {
+    try {
+      if (!(await this.d.store.lease(this.d.key, this.d.owner, this.d.settings.leaseMs))) this.holding = false;
+    } catch {
+      this.holding = false;
+    }
+  }
+
+  private async releaseLease(): Promise<void> {
+    if (this.keeper) clearInterval(this.keeper);
+    this.keeper = null;
+    if (!this.holding) return;
+    this.holding = false;
+    this.loadedAt = this.d.clock();
+    await this.d.store.release(this.d.key, this.d.owner).catch(() => {});
+  }
+
+  /** Is any lane running here? */
+  get busy(): boolean {
+    return Object.keys(this.lanes).length > 0;
+  }
+
+  /** The last failure of a lane (while its backoff lasts), for answers that say why they are stale. */
+  failure(lane: Lane): GatewayError | null {
+    const f = this.failed[lane];
+    return f && f.until > this.d.clock() ? f.error : null;
+  }
+
+  private changed(): void {
+    this.version += 1;
+    for (const w of [...this.waiters]) {
+      if (w.ready()) {
+        this.waiters.delete(w);
+        w.resolve();
+      }
+    }
+  }
+
+  /**
+   * Waits until `ready()` holds, one of `lanes` fails (rejects with its error), or the deadline (rejects with
+   * provider_timeout). When another instance syncs this source, the documents are read again every `pollMs`
+   * (and `onPoll` may start a lane there, should that instance have gone away).
+   */
+  wait(ready: () => boolean, lanes: Lane[], deadline: number, why: string, onPoll?: () => void): Promise<void> {
+    if (ready()) return Promise.resolve();
+    const left = deadline - this.d.clock();
+    const timeout = new GatewayError('provider_timeout', `${this.d.vendor}: ${why} within the request deadline; the sync goes on and its runs follow on later pages`, {
+      retryable: true,
+    });
+    if (left <= 0) return Promise.reject(timeout);
+    return new Promise<void>((resolve, reject) => {
+      let poll: ReturnType<typeof setInterval> | null = null;
+      const done = (): void => {
+        clearTimeout(timer);
+        if (poll) clearInterval(poll);
+        this.waiters.delete(w);
+      };
+      const w: Waiter = {
+        lanes,
+        ready,
+        resolve: () => {
+          done();
+          resolve();
+        },
+        reject: (e) => {
+          done();
+          reject(e);
+        },
+      };
+      const timer = setTimeout(() => w.reject(timeout), left);
+      poll = setInterval(() => {
+        if (this.holding) return;
+        onPoll?.();
+        void this.load().then(() => this.changed(), () => {});
+      }, this.d.settings.pollMs);
+      this.waiters.add(w);
+    });
+  }
+
+  /** Stops starting lane steps (running calls finish) and gives the lease up. */
+  async close(): Promise<void> {
+    this.closed = true;
+    await Promise.allSettled(Object.values(this.lanes));
+    await this.releaseLease();
+  }
+}
