@@ -64,6 +64,12 @@ const IndexConfig = z.strictObject({
   maxStalenessMs: z.number().int().min(0).max(86_400_000).optional(),
   /** How far below the runs it held a head sync reads on, for ties and runs the vendor lists late (ms, default 3 600 000). */
   overlapMs: z.number().int().min(0).max(7 * 86_400_000).optional(),
+  /**
+   * Unfinished runs are re-read after 1/20 of their age, but no sooner than `refreshMinMs` (default 15 000) and no
+   * later than `refreshMaxMs` (default 3 600 000): a run stuck `running` for weeks costs one call an hour.
+   */
+  refreshMinMs: z.number().int().min(100).max(86_400_000).optional(),
+  refreshMaxMs: z.number().int().min(100).max(7 * 86_400_000).optional(),
   /** Runs the in-memory store holds before backfills stop (default 250 000); without Redis only. */
   maxRuns: z.number().int().min(100).max(50_000_000).optional(),
 });

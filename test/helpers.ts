@@ -3,6 +3,7 @@ import type { Config } from '../src/config.js';
 import { startGateway, type RunningGateway } from '../src/server.js';
 import { silentLogger } from '../src/core/log.js';
 import { RunList, type Run } from '../schemas/run.js';
+import type { Simulators } from '../adapters/simulators.js';
 
 export interface Client {
   url: string;
@@ -59,4 +60,29 @@ export function isNewestFirst(runs: Run[]): boolean {
     if (a < b || (a === b && runs[i - 1]!.id >= runs[i]!.id)) return false;
   }
   return true;
+}
+
+/** Every run the five simulators hold, as `provider/native id`, from their own data. */
+export function truthOf(s: Simulators): string[] {
+  return [
+    ...s.pathsim.sessions().map((x) => `pathsim/${x.row._id}`),
+    ...s.synthflow.simulations().map((x) => `synthflow/${x.simulation_id}`),
+    ...s.saleslab.sessions().map((x) => `saleslab/${x.session.id}`),
+    ...s.sigmamind.testRuns().map((x) => `sigmamind/${x.jobId}`),
+    ...s.cekura.allRuns().map((x) => `cekura/${x.id}`),
+  ].sort();
+}
+
+/** Runs as `provider/native id`, sorted (to compare with truthOf). */
+export const nativeIds = (runs: Run[]): string[] => runs.map((r) => `${r.provider}/${r.native_id}`).sort();
+
+/** Waits until the run index of every provider of the key's tenant is backfilled (GET /v1/providers). */
+export async function untilReady(c: Client, timeoutMs = 30_000): Promise<void> {
+  const end = Date.now() + timeoutMs;
+  while (Date.now() < end) {
+    const r = await c.json<{ data: Array<{ index: { state: string } }> }>('/v1/providers');
+    if (r.status === 200 && r.body.data.every((p) => p.index.state === 'ready')) return;
+    await new Promise((res) => setTimeout(res, 50));
+  }
+  throw new Error('the run index did not get ready');
 }

@@ -11,7 +11,6 @@ import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { gzipSync } from 'node:zlib';
 import { Miniflare } from 'miniflare';
-import { POLICIES } from '../src/core/cache.js';
 import { CacheApiStore, KV_MAX_KEY_BYTES, KvStore, type CacheApi, type KvNamespace } from '../src/workers-cache.js';
 import { startPathsimSimulator, type PathsimSimulator, type PathsimSession } from '../adapters/pathsim/simulator.js';
 
@@ -21,7 +20,7 @@ const TENANT_KEY = 'worker-tenant-key';
 /** Two more tenants with the same PathSim (same vendor key), for the cache tests: nothing cached is shared between them. */
 const CACHE_A_KEY = 'worker-cache-a-key';
 const CACHE_B_KEY = 'worker-cache-b-key';
-/** A tenant whose list is cached in beforeAll, to be stale by the last test (list entries are fresh for 15 s). */
+/** A tenant whose index is started in beforeAll, its head stale by the last test (maxStalenessMs 15 s). */
 const CACHE_STALE_KEY = 'worker-cache-stale-key';
 const LIST = '/v1/runs?limit=5';
 /** A key with a tiny per-minute limit (the gateway's own per-key limit). */
@@ -124,7 +123,7 @@ beforeAll(async () => {
     ],
   });
   await mf.ready;
-  // cached now, stale by the time the last test runs (the tests in between shorten its wait)
+  // indexed now (its first pages), stale by the time the last test runs (the tests in between shorten its wait)
   const primed = await get(LIST, { key: CACHE_STALE_KEY });
   expect(primed.body.providers?.pathsim?.cache, primed.text).toBe('miss');
   stalePrimedAt = Date.now();
@@ -268,49 +267,45 @@ describe('the Worker cache', () => {
     const before = sim.server.log.length;
     const r = await get(p, o);
     expect(r.status, r.text).toBe(200);
-    expect(r.body.providers.pathsim.status).toBe('ok');
     return { ...r, simCalls: sim.server.log.length - before };
   }
+  const finished = (): PathsimSession => sim.sessions().find((x) => x.row.Connected === 'Connected' && x.row.Objective !== '--')!;
+  const detail = (s: PathsimSession): string => `/v1/runs/pathsim:${s.row._id}`;
 
-  it('answers a repeated list from the Cache API without calling the vendor', async () => {
-    const first = await counted(LIST, { key: CACHE_A_KEY });
-    expect(first.body.providers.pathsim.cache).toBe('miss');
+  it('answers a repeated run from the Cache API without calling the vendor', async () => {
+    const run = finished();
+    const first = await counted(detail(run), { key: CACHE_A_KEY });
     expect(first.simCalls).toBeGreaterThan(0);
     expect(first.headers.get('server-timing')).toMatch(/pathsim;dur=\d+/);
-    const second = await counted(LIST, { key: CACHE_A_KEY });
-    expect(second.body.providers.pathsim.cache).toBe('hit');
+    const second = await counted(detail(run), { key: CACHE_A_KEY });
     expect(second.simCalls).toBe(0);
-    expect(second.body.data).toEqual(first.body.data);
-    expect(second.body.next_cursor).toEqual(expect.any(String));
+    expect(second.body).toEqual(first.body);
+    expect(second.body.data.transcript.length).toBeGreaterThan(0);
   });
 
-  it('bypasses the cache on Cache-Control: no-cache, and refreshes it', async () => {
-    const r = await counted(LIST, { key: CACHE_A_KEY, headers: { 'Cache-Control': 'no-cache' } });
-    expect(r.body.providers.pathsim.cache).toBe('bypass');
-    expect(r.simCalls).toBeGreaterThan(0);
-    const after = await counted(LIST, { key: CACHE_A_KEY });
-    expect(after.body.providers.pathsim.cache).toBe('hit');
-    expect(after.simCalls).toBe(0);
+  it('Cache-Control: no-cache asks the vendor again for a run that can still change, not for a finished one', async () => {
+    const open = sim.sessions().find((x) => sim.unfinishedIds().includes(x.row._id))!;
+    await counted(detail(open), { key: CACHE_A_KEY });
+    const again = await counted(detail(open), { key: CACHE_A_KEY, headers: { 'Cache-Control': 'no-cache' } });
+    expect(again.simCalls).toBeGreaterThan(0);
+    const done = await counted(detail(finished()), { key: CACHE_A_KEY, headers: { 'Cache-Control': 'no-cache' } });
+    expect(done.simCalls).toBe(0);
   });
 
   it('keeps tenants apart: another tenant with the same vendor key misses on its first request', async () => {
-    // cache-a has just cached exactly these PathSim calls, with the same vendor key
-    const first = await counted(LIST, { key: CACHE_B_KEY });
-    expect(first.body.providers.pathsim.cache).toBe('miss');
+    // cache-a has just cached exactly this run, with the same vendor key
+    const first = await counted(detail(finished()), { key: CACHE_B_KEY });
     expect(first.simCalls).toBeGreaterThan(0);
-    const second = await counted(LIST, { key: CACHE_B_KEY });
-    expect(second.body.providers.pathsim.cache).toBe('hit');
+    const second = await counted(detail(finished()), { key: CACHE_B_KEY });
     expect(second.simCalls).toBe(0);
   });
 
   it('serves hits from a KV namespace bound as CACHE', async () => {
-    const first = await counted(LIST, { key: TENANT_KEY, worker: 'simgate-kv' });
-    expect(first.body.providers.pathsim.cache).toBe('miss');
+    const first = await counted(detail(finished()), { key: TENANT_KEY, worker: 'simgate-kv' });
     expect(first.simCalls).toBeGreaterThan(0);
-    const second = await counted(LIST, { key: TENANT_KEY, worker: 'simgate-kv' });
-    expect(second.body.providers.pathsim.cache).toBe('hit');
+    const second = await counted(detail(finished()), { key: TENANT_KEY, worker: 'simgate-kv' });
     expect(second.simCalls).toBe(0);
-    expect(second.body.data).toEqual(first.body.data);
+    expect(second.body).toEqual(first.body);
     // the entries are in KV, under the tenant's prefix
     const kv = await mf.getKVNamespace('CACHE', 'simgate-kv');
     const { keys } = await kv.list();
@@ -397,32 +392,36 @@ describe('the Workers cache stores', () => {
   });
 });
 
-describe('the Worker cache after the fresh time', () => {
+describe('the run index in the Worker', () => {
   /** The request, or a failure when it has not answered within `ms`. */
   async function within(ms: number, r: ReturnType<typeof get>): ReturnType<typeof get> {
     return Promise.race([r, sleep(ms).then(() => Promise.reject(new Error(`no answer within ${ms} ms`)))]);
   }
 
-  const staleCount = async (): Promise<number> => Number(/^simgate_cache_requests_total\{result="stale"\} (\d+)/m.exec((await get('/metrics')).text)?.[1] ?? 0);
-
-  it('serves a stale list at once and finishes the refresh after the answer (no later request hangs)', async () => {
-    await sleep(Math.max(0, stalePrimedAt + POLICIES.list.freshMs + 500 - Date.now()));
-    // a slow vendor: the refresh outlives the answer that started it (workerd cancels such work unless waitUntil)
+  it('its sync goes on after the answer that started it (waitUntil), and a stale head is re-synced', async () => {
+    // the tenant primed in beforeAll: its first list answered from the first pages; the backfill went on after it
+    const deadline = Date.now() + 10_000;
+    let state = '';
+    while (Date.now() < deadline && state !== 'ready') {
+      state = (await get('/v1/providers', { key: CACHE_STALE_KEY })).body.data[0].index.state;
+      if (state !== 'ready') await sleep(100);
+    }
+    expect(state).toBe('ready');
+    const walked = await get('/v1/providers', { key: CACHE_STALE_KEY });
+    expect(walked.body.data[0].index.runs).toBe(sim.sessions().length);
+    // older than maxStalenessMs: the next list re-syncs the head before answering, even from a slow vendor
+    await sleep(Math.max(0, stalePrimedAt + 15_000 + 200 - Date.now()));
     sim.server.latencyMs = 300;
     try {
-      const staleBefore = await staleCount();
-      const stale = await within(5_000, get(LIST, { key: CACHE_STALE_KEY }));
-      expect(stale.status, stale.text).toBe(200);
-      expect(stale.body.providers.pathsim.cache).toBe('hit'); // stale answers count as hits
-      const staleAfter = await staleCount(); // one per cached PathSim call of the list (a call per workspace)
-      expect(staleAfter).toBeGreaterThan(staleBefore);
-      await sleep(2_000); // the refresh: 300 ms per PathSim call
-      const fresh = await within(5_000, get(LIST, { key: CACHE_STALE_KEY }));
-      expect(fresh.body.providers.pathsim.cache).toBe('hit');
-      expect(await staleCount(), 'the refreshed entries are fresh again').toBe(staleAfter);
-      const bypass = await within(5_000, get(LIST, { key: CACHE_STALE_KEY, headers: { 'Cache-Control': 'no-cache' } }));
-      expect(bypass.status, bypass.text).toBe(200);
-      expect(bypass.body.providers.pathsim.cache).toBe('bypass');
+      const before = sim.server.log.length;
+      const r = await within(5_000, get(LIST, { key: CACHE_STALE_KEY }));
+      expect(r.status, r.text).toBe(200);
+      expect(r.body.providers.pathsim).toMatchObject({ status: 'ok', cache: 'miss', index: 'ready' });
+      expect(Date.parse(r.body.providers.pathsim.fresh_as_of)).toBeGreaterThan(stalePrimedAt);
+      // one head page per workspace, nothing deeper
+      expect(sim.server.log.slice(before).every((l) => new URLSearchParams(l.query).get('offset') === '0')).toBe(true);
+      const again = await within(5_000, get(LIST, { key: CACHE_STALE_KEY }));
+      expect(again.body.providers.pathsim.cache).toBe('hit');
     } finally {
       sim.server.latencyMs = 0;
     }

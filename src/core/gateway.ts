@@ -65,6 +65,8 @@ export function indexSettings(config: Config): IndexSettings {
     ...(c.horizonDays !== undefined ? { horizonDays: c.horizonDays } : {}),
     ...(c.maxStalenessMs !== undefined ? { maxStalenessMs: c.maxStalenessMs } : {}),
     ...(c.overlapMs !== undefined ? { overlapMs: c.overlapMs } : {}),
+    ...(c.refreshMinMs !== undefined ? { refreshMinMs: c.refreshMinMs } : {}),
+    ...(c.refreshMaxMs !== undefined ? { refreshMaxMs: c.refreshMaxMs } : {}),
   };
 }
 

@@ -56,8 +56,11 @@ export interface Reader<T extends Listable = Run> {
   readonly id: string;
   /** Vendor items that could not be mapped. */
   readonly skipped: number;
-  /** No head now, yet more to come on a later page (the index ended at its floor; the live path goes on). */
-  readonly pending?: boolean;
+  /**
+   * No head now, yet items from this key on may come on a later page (the index ended at its floor; the live
+   * path reads on below it): the page must not hand out anything at or after it, or they would be skipped.
+   */
+  readonly barrier?: Key | null;
   /** The next item in the merge's order, or undefined when there is none (now). */
   peek(): Promise<T | undefined>;
   /** Removes the item `peek` returned. */
@@ -206,14 +209,16 @@ export async function mergePage<T extends Listable>(walks: ProviderWalk<T>[], li
   const runs: T[] = [];
   while (runs.length < limit) {
     let pick: { w: ProviderWalk<T>; r: Reader<T>; run: T } | undefined;
+    let barrier: Key | null = null;
     for (const w of walks) {
       if (w.error) continue;
       for (const r of w.readers) {
         const run = heads.get(r);
         if (run && (!pick || cmpKey(keyOf(run), keyOf(pick.run)) < 0)) pick = { w, r, run };
+        if (!run && r.barrier && (!barrier || cmpKey(r.barrier, barrier) < 0)) barrier = r.barrier;
       }
     }
-    if (!pick) break;
+    if (!pick || (barrier && cmpKey(barrier, keyOf(pick.run)) <= 0)) break;
     runs.push(pick.run);
     pick.w.lastEmitted = keyOf(pick.run);
     pick.r.pop();
@@ -237,7 +242,7 @@ export async function mergePage<T extends Listable>(walks: ProviderWalk<T>[], li
         return !h || !newBoundary || cmpKey(keyOf(h), newBoundary) > 0;
       });
       if (w.lagging && !caughtUp) ps.l = w.lastEmitted ?? w.boundary;
-      if (w.readers.some((r) => heads.get(r) !== undefined || r.pending)) more = true;
+      if (w.readers.some((r) => heads.get(r) !== undefined || r.barrier)) more = true;
     }
     state[w.provider] = ps;
   }

@@ -132,7 +132,9 @@ async function fromIndex<T extends Syncable>(
     if (!(e instanceof GatewayError) || e instanceof StoreUnavailable) return { via: 'live' };
     walk.error = e;
   }
-  if (!walk.error && readers.length && readers.every((r) => r.atFloor) && prep.floor !== null) return { via: 'live', below: prep.floor };
+  // everything above the floor handed out (a source may be complete, another at the floor): the live path reads on below it
+  const below = readers.every((r) => r.atFloor || r.done) && readers.some((r) => r.atFloor);
+  if (!walk.error && below && prep.floor !== null) return { via: 'live', below: prep.floor };
   // Server-Timing: the time this request waited for the provider's sync (a head sync, the first page)
   if (prep.waited) scope.add(p, started, gw.deps.clock());
   walk.readers = readers;

@@ -29,6 +29,8 @@ export const DEFAULT_INDEX_SETTINGS: IndexSettings = {
   overlapMs: 3_600_000,
   leaseMs: 15_000,
   pollMs: 200,
+  refreshMinMs: 15_000,
+  refreshMaxMs: 3_600_000,
   refreshShare: 0.1,
 };
 
@@ -202,8 +204,8 @@ export class RunIndex {
     }
   }
 
-  /** Ticks every `everyMs` in the background (Node; a Worker ticks on its requests instead). */
-  start(everyMs = 5_000): void {
+  /** Ticks in the background (Node; a Worker ticks on its requests instead): every 5 s, or the refresh floor when shorter. */
+  start(everyMs = Math.min(5_000, this.settings.refreshMinMs)): void {
     if (this.timer) return;
     this.timer = setInterval(() => void this.tick().catch((e: unknown) => this.log.log('warn', 'index tick failed', { error: String(e) })), everyMs);
     (this.timer as { unref?: () => void }).unref?.();

@@ -40,13 +40,19 @@ export class IndexReader<T extends Syncable> implements Reader<T> {
     return this.sync.bf.skipped;
   }
 
-  /** No item now, but the provider is not done: the index ended at its floor and the live path goes on below. */
-  get pending(): boolean {
+  /** Everything above the floor has been handed out: the live path goes on below it (on this page or the next). */
+  get atFloor(): boolean {
     return this.state === 'floor' && !this.buf.length;
   }
 
-  get atFloor(): boolean {
-    return this.state === 'floor';
+  /** Every item has been handed out and the source is complete. */
+  get done(): boolean {
+    return this.state === 'done' && !this.buf.length;
+  }
+
+  /** At the floor: nothing at or below it may be handed out on this page before the live path has read it. */
+  get barrier(): Key | null {
+    return this.atFloor && this.floor !== null ? [this.floor, ''] : null;
   }
 
   async peek(): Promise<T | undefined> {

@@ -31,6 +31,9 @@ export interface SyncSettings {
   leaseMs: number;
   /** How often a request's wait looks again when another instance holds the lease. */
   pollMs: number;
+  /** Bounds of the refresh interval of an unfinished run (see refreshInterval). */
+  refreshMinMs: number;
+  refreshMaxMs: number;
 }
 
 /** What a lane needs from the provider around it. */
@@ -64,9 +67,9 @@ interface Waiter {
   reject: (e: GatewayError) => void;
 }
 
-/** Refresh an unfinished run after 1/20 of its age, no sooner than 15 s and no later than an hour. */
-export function refreshInterval(ageMs: number): number {
-  return Math.min(3_600_000, Math.max(15_000, ageMs / 20));
+/** Refresh an unfinished run after 1/20 of its age, within the configured bounds (default 15 s … 1 h). */
+export function refreshInterval(ageMs: number, s: Pick<SyncSettings, 'refreshMinMs' | 'refreshMaxMs'>): number {
+  return Math.min(Math.max(s.refreshMaxMs, s.refreshMinMs), Math.max(s.refreshMinMs, ageMs / 20));
 }
 
 export class SourceSync<T extends Syncable> {
@@ -156,13 +159,16 @@ export class SourceSync<T extends Syncable> {
   }
 
   private async runLane(lane: Lane, by: Starter): Promise<void> {
-    const scope = new RequestScope(false, by.background, by.requestId);
+    // a refresh asks the vendor for the run itself, not a cached copy (scorecards and reference data still come from the cache)
+    const scope = new RequestScope(lane === 'refresh', by.background, by.requestId);
     try {
       if (!(await this.acquire())) return;
       for (;;) {
         if (this.closed || !this.holding) break;
         const more = await this.step(lane, scope);
         delete this.failed[lane];
+        // what a backfill or head page wrote may be unfinished: look for due refreshes no later than the floor
+        if (lane !== 'refresh') this.nextRefreshAt = Math.min(this.nextRefreshAt, this.d.clock() + this.d.settings.refreshMinMs);
         this.d.onLane?.(lane, true);
         if (!more) break;
         // another instance may have asked for the head while this lane held the lease
@@ -301,10 +307,11 @@ export class SourceSync<T extends Syncable> {
   private async refreshStep(scope: RequestScope): Promise<boolean> {
     const now = this.d.clock();
     const open = await this.d.store.unfinished(this.d.key, 20);
-    const due = open.filter((i) => now - i.seen >= refreshInterval(now - i.t));
+    const every = (i: IndexedItem): number => refreshInterval(now - i.t, this.d.settings);
+    const due = open.filter((i) => now - i.seen >= every(i));
     if (!due.length) {
-      const next = open.map((i) => i.seen + refreshInterval(now - i.t));
-      this.nextRefreshAt = next.length ? Math.min(...next) : now + 60_000;
+      const next = open.map((i) => i.seen + every(i));
+      this.nextRefreshAt = next.length ? Math.min(...next) : now + this.d.settings.refreshMinMs;
       return false;
     }
     let did = 0;
@@ -317,7 +324,7 @@ export class SourceSync<T extends Syncable> {
       await this.d.store.put(this.d.key, [item]);
       did += 1;
     }
-    if (!did) this.nextRefreshAt = now + 5_000;
+    if (!did) this.nextRefreshAt = now + Math.min(5_000, this.d.settings.refreshMinMs);
     this.changed();
     return did > 0;
   }

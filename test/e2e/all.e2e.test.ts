@@ -9,7 +9,7 @@ import { ErrorEnvelope, type Run, type RunList } from '../../schemas/run.js';
 import type { ProviderId } from '../../schemas/run.js';
 import type { RunningGateway } from '../../src/server.js';
 import { cmpKey, keyOf } from '../../src/core/merge.js';
-import { client, gatewayFor, isNewestFirst, walk, type Client } from '../helpers.js';
+import { client, gatewayFor, isNewestFirst, nativeIds, truthOf, walk, type Client } from '../helpers.js';
 
 const NOW = Date.UTC(2026, 10, 22, 8, 0, 0);
 let set: SimulatorSet;
@@ -17,18 +17,8 @@ let gw: RunningGateway;
 let c: Client;
 let tuning: Record<string, object>;
 
-/** Every run the simulators hold, as `provider/native id`, from their own data. */
-function truth(): string[] {
-  const s = set.sims;
-  return [
-    ...s.pathsim.sessions().map((x) => `pathsim/${x.row._id}`),
-    ...s.synthflow.simulations().map((x) => `synthflow/${x.simulation_id}`),
-    ...s.saleslab.sessions().map((x) => `saleslab/${x.session.id}`),
-    ...s.sigmamind.testRuns().map((x) => `sigmamind/${x.jobId}`),
-    ...s.cekura.allRuns().map((x) => `cekura/${x.id}`),
-  ].sort();
-}
-const native = (runs: Run[]): string[] => runs.map((r) => `${r.provider}/${r.native_id}`).sort();
+const truth = (): string[] => truthOf(set.sims);
+const native = nativeIds;
 
 beforeAll(async () => {
   set = await startSimulators({ seed: 5, now: NOW, limits: { perWindow: 100_000, concurrency: 50 } });

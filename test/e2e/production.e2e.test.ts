@@ -11,19 +11,10 @@ import type { Config } from '../../src/config.js';
 import { jsonLogger, silentLogger } from '../../src/core/log.js';
 import { startGateway, type RunningGateway } from '../../src/server.js';
 import type { ErrorEnvelope, RunList } from '../../schemas/run.js';
-import { client, walk } from '../helpers.js';
+import { client, untilReady, walk } from '../helpers.js';
 
 let sim: PathsimSimulator;
 
-/** Waits until the run index of every provider of the key's tenant is backfilled. */
-async function untilReady(c: ReturnType<typeof client>): Promise<void> {
-  for (let i = 0; i < 200; i++) {
-    const r = await c.json<{ data: Array<{ index: { state: string } }> }>('/v1/providers');
-    if (r.body.data.every((p) => p.index.state === 'ready')) return;
-    await new Promise((res) => setTimeout(res, 50));
-  }
-  throw new Error('the index did not get ready');
-}
 let gw: RunningGateway;
 const logs: string[] = [];
 
