@@ -36,6 +36,8 @@ export interface SimulatorSetOptions {
   /** Overrides every simulator's limits (the demo and most tests raise them). */
   limits?: Partial<SimLimits>;
   latencyMs?: number;
+  /** How many runs each simulator generates (default: each one's own). */
+  counts?: Partial<Record<ProviderId, number>>;
 }
 
 export async function startSimulators(o: SimulatorSetOptions = {}): Promise<SimulatorSet> {
@@ -46,12 +48,13 @@ export async function startSimulators(o: SimulatorSetOptions = {}): Promise<Simu
     ...(o.limits ? { limits: o.limits } : {}),
     ...(o.latencyMs !== undefined ? { latencyMs: o.latencyMs } : {}),
   };
+  const of = (p: ProviderId): SimulatorOptions => (o.counts?.[p] !== undefined ? { ...base, count: o.counts[p] } : base);
   const [pathsim, synthflow, saleslab, sigmamind, cekura] = await Promise.all([
-    startPathsimSimulator(base),
-    startSynthflowSimulator(base),
-    startSaleslabSimulator(base),
-    startSigmaMindSimulator(base),
-    startCekuraSimulator(base),
+    startPathsimSimulator(of('pathsim')),
+    startSynthflowSimulator(of('synthflow')),
+    startSaleslabSimulator(of('saleslab')),
+    startSigmaMindSimulator(of('sigmamind')),
+    startCekuraSimulator(of('cekura')),
   ]);
   const sims: Simulators = { pathsim, synthflow, saleslab, sigmamind, cekura };
   const providers: Partial<Record<ProviderId, TenantProvider>> = {};

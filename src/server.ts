@@ -63,6 +63,16 @@ export async function startGateway(o: StartOptions): Promise<RunningGateway> {
   const log = o.log ?? jsonLogger();
   const metrics = new Metrics();
   const redis = o.redisUrl ? connectRedis(o.redisUrl, log) : null;
+  // the index, cache and limits live in Redis: give it a moment to connect before the first request (never block start-up)
+  if (redis && redis.status !== 'ready') {
+    await new Promise<void>((resolve) => {
+      const t = setTimeout(resolve, 3000);
+      redis.once('ready', () => {
+        clearTimeout(t);
+        resolve();
+      });
+    });
+  }
   const onStoreError = (): void => metrics.inc('simgate_cache_store_errors_total');
   const cache = new Cache(redis ? new RedisStore(redis) : new MemoryStore(), Date.now, metrics, onStoreError);
   const limiter = redis ? new RedisLimiter(redis, log) : new LocalLimiter();

@@ -18,6 +18,7 @@ import type { Adapter, AdapterContext, ListSource, VendorSpec } from '../../src/
 import { asRecord, decodeKey, str } from '../_shared/parse.js';
 import { DEFAULT_PASS_SCORE, isScored, mapDetail, mapSession, nameIndex, scorecardIdOf, withScorecard, type Names } from './map.js';
 import { envelopeOf } from '../_shared/envelope.js';
+import { GatewayError } from '../../src/core/errors.js';
 
 export const spec: VendorSpec = {
   name: 'Sales Lab',
@@ -91,18 +92,26 @@ async function mapLimit<T, U>(xs: T[], n: number, fn: (x: T) => Promise<U>): Pro
   return out;
 }
 
-/** Rep and scenario names; a failure (scope missing, vendor down) leaves the names null, never the walk. */
-async function names(ctx: AdapterContext): Promise<Names> {
+/**
+ * Rep and scenario names; a failure (scope missing, vendor down) leaves the names null, never the walk. `degraded`
+ * says the names may be there a moment later (not a lasting 401/403/404 refusal): the run index then keeps such
+ * runs open and reads them again. Under `ctx.strict` (the index reading a run again) such a failure fails the read.
+ */
+async function names(ctx: AdapterContext): Promise<Names & { degraded: boolean }> {
+  let degraded = false;
   const list = async (path: string, field: string): Promise<Map<string, string>> => {
     try {
       return nameIndex(envelope(ItemList, await ctx.http.json(path, {}, { cache: 'meta' }), path).data, field);
     } catch (e) {
+      const lasting = e instanceof GatewayError && [401, 403, 404].includes(e.upstreamStatus ?? 0);
+      if (ctx.strict && !lasting) throw e;
+      degraded ||= !lasting;
       ctx.log.log('warn', 'names unavailable; runs keep null names', { provider: 'saleslab', path, error: e instanceof Error ? e.message : 'failed' });
       return new Map();
     }
   };
   const [users, scenarios] = await Promise.all([list('/api/v1/users', 'full_name'), list('/api/v1/scenarios', 'name')]);
-  return { users, scenarios };
+  return { users, scenarios, degraded };
 }
 
 /** A scorecard's `data`, or null when the vendor has none (404: not scored yet). */
@@ -150,6 +159,7 @@ async function sources(ctx: AdapterContext, f: RunFilter): Promise<ListSource[]>
       items: (body) => envelope(SessionList, body, 'sessions').data,
       map: (item) => [mapSession(item, n)],
       join,
+      ...(n.degraded ? { degraded: true } : {}),
     },
   ];
 }

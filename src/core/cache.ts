@@ -129,7 +129,20 @@ export class Cache {
     key: string,
     load: () => Promise<string | null>,
     policy: (value: string) => Policy | null,
-    o: { bypass?: boolean; keep?: (value: string) => boolean; background?: (p: Promise<unknown>) => void } = {},
+    o: {
+      bypass?: boolean;
+      keep?: (value: string) => boolean;
+      background?: (p: Promise<unknown>) => void;
+      /** Epoch ms: a load shared with another caller (a sync without deadline, say) is waited for no longer. */
+      deadline?: number;
+      /** What to throw when the deadline passes first. */
+      late?: () => Error;
+      /**
+       * Loads are shared only within a class (a client's request does not queue behind a sync's low-priority call
+       * of the same URL); the stored value is one.
+       */
+      share?: string;
+    } = {},
   ): Promise<{ value: string | null; result: CacheResult }> {
     const bypass = o.bypass ?? false;
     const background = o.background ?? ((p: Promise<unknown>) => void p.catch(() => {}));
@@ -148,12 +161,13 @@ export class Cache {
       if (e && e.s > now) {
         this.metrics?.inc('simgate_cache_requests_total', { result: 'stale' });
         // serve stale now; refresh behind (coalesced; errors leave the stale value in place)
-        background(this.coalesced(key, load, policy, background).catch(() => {}));
+        background(this.coalesced(key, load, policy, background, o.share).catch(() => {}));
         return { value: e.v, result: 'stale' };
       }
     }
     this.metrics?.inc('simgate_cache_requests_total', { result: bypass ? 'bypass' : 'miss' });
-    return { value: await this.coalesced(key, load, policy, background), result: bypass ? 'bypass' : 'miss' };
+    const value = this.coalesced(key, load, policy, background, o.share);
+    return { value: await withDeadline(value, o.deadline, o.late), result: bypass ? 'bypass' : 'miss' };
   }
 
   /** One load per key at a time: concurrent callers share it. The store write does not hold the answer back. */
@@ -162,8 +176,10 @@ export class Cache {
     load: () => Promise<string | null>,
     policy: (value: string) => Policy | null,
     background: (p: Promise<unknown>) => void,
+    share = '',
   ): Promise<string | null> {
-    let p = this.inflight.get(key);
+    const slot = `${share}\u0000${key}`;
+    let p = this.inflight.get(slot);
     if (!p) {
       p = (async () => {
         try {
@@ -172,11 +188,29 @@ export class Cache {
           if (v !== null && pol) background(this.write(key, v, pol));
           return v;
         } finally {
-          this.inflight.delete(key);
+          this.inflight.delete(slot);
         }
       })();
-      this.inflight.set(key, p);
+      this.inflight.set(slot, p);
     }
     return p;
   }
+}
+
+/** `p`, or `late()` thrown once `deadline` passes (p goes on for whoever else waits for it). */
+function withDeadline<T>(p: Promise<T>, deadline: number | undefined, late: (() => Error) | undefined): Promise<T> {
+  if (deadline === undefined || !Number.isFinite(deadline)) return p;
+  return new Promise<T>((resolve, reject) => {
+    const timer = setTimeout(() => reject(late ? late() : new Error('deadline passed')), Math.max(0, deadline - Date.now()));
+    p.then(
+      (v) => {
+        clearTimeout(timer);
+        resolve(v);
+      },
+      (e: unknown) => {
+        clearTimeout(timer);
+        reject(e);
+      },
+    );
+  });
 }

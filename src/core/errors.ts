@@ -28,6 +28,8 @@ export class GatewayError extends Error {
   readonly retryable: boolean;
   readonly retryAfterS: number | undefined;
   readonly headers: Record<string, string>;
+  /** The vendor's HTTP status behind a provider error, when it answered one. */
+  readonly upstreamStatus: number | undefined;
 
   constructor(
     code: ErrorCode,
@@ -39,6 +41,7 @@ export class GatewayError extends Error {
       retryable?: boolean;
       retryAfterS?: number;
       headers?: Record<string, string>;
+      upstreamStatus?: number;
     } = {},
   ) {
     super(message);
@@ -50,6 +53,7 @@ export class GatewayError extends Error {
     this.retryable = o.retryable ?? (code === 'rate_limited' || code === 'provider_unavailable' || code === 'provider_timeout');
     this.retryAfterS = o.retryAfterS;
     this.headers = o.headers ?? {};
+    this.upstreamStatus = o.upstreamStatus;
   }
 }
 

@@ -303,6 +303,8 @@ export class Gateway implements IndexHost {
       // `no-cache` re-reads a run that can still change; a finished one comes from the cache
       keep: final,
       background: scope.background,
+      deadline: scope.deadline,
+      late: () => new GatewayError('provider_timeout', `${this.adapter(provider).spec.name}: no answer within the request deadline`, { provider }),
     });
     scope.noteCache(provider, r.result);
     return r.value;

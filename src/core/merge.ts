@@ -241,7 +241,12 @@ export async function mergePage<T extends Listable>(walks: ProviderWalk<T>[], li
         const h = heads.get(r);
         return !h || !newBoundary || cmpKey(keyOf(h), newBoundary) > 0;
       });
-      if (w.lagging && !caughtUp) ps.l = w.lastEmitted ?? w.boundary;
+      // where this provider stands: everything of it up to here has been handed out, nothing after
+      const own = w.lastEmitted ?? w.boundary;
+      // a provider ahead of the page's boundary (others catching up handed out newer runs) resumes from its own
+      // position, or it would hand out again what lies between the two
+      const ahead = own !== null && newBoundary !== null && cmpKey(own, newBoundary) > 0;
+      if (ahead || (w.lagging && !caughtUp)) ps.l = own;
       if (w.readers.some((r) => heads.get(r) !== undefined || r.barrier)) more = true;
     }
     state[w.provider] = ps;

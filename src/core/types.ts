@@ -75,6 +75,11 @@ export interface ListSource<T extends Listable = Run> {
    */
   join?: (runs: T[]) => Promise<T[]>;
   /**
+   * This listing maps without reference data that failed for a moment (Sales Lab's names): what it maps is not
+   * final yet, whatever its status — the run index keeps it open and reads it again.
+   */
+  degraded?: boolean;
+  /**
    * Upper bound (epoch ms, inclusive) on `started_at` of every item that comes after `run` in the vendor's order.
    * Default: run's own started_at (the vendor sorts exactly by it). A vendor that sorts by a finer clock
    * than it shows (PathSim: minutes) returns the end of the coarse bucket, so that ties are read ahead.
@@ -88,6 +93,11 @@ export interface AdapterContext {
   cfg: TenantProvider & { baseUrl: string };
   http: Upstream;
   log: Logger;
+  /**
+   * The run index reads a run again to make it final: reference data that fails for a moment must fail the read
+   * (it is tried again later) rather than leave fields null. Lists and the live path leave them null instead.
+   */
+  strict?: boolean;
 }
 
 export interface Capabilities {

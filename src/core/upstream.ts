@@ -79,10 +79,11 @@ export class Upstream {
     return this.o.apiKey ? text.split(this.o.apiKey).join('[redacted]') : text;
   }
 
-  private fail(code: 'provider_error' | 'provider_unavailable' | 'provider_timeout' | 'rate_limited', message: string, retryAfterS?: number): GatewayError {
+  private fail(code: 'provider_error' | 'provider_unavailable' | 'provider_timeout' | 'rate_limited', message: string, retryAfterS?: number, upstreamStatus?: number): GatewayError {
     return new GatewayError(code, `${this.o.spec.name}: ${this.scrub(message)}`, {
       provider: this.o.provider,
       ...(retryAfterS !== undefined ? { retryAfterS } : {}),
+      ...(upstreamStatus !== undefined ? { upstreamStatus } : {}),
     });
   }
 
@@ -169,13 +170,13 @@ export class Upstream {
       if (res.status >= 500) {
         if (attempt < this.o.retries && (await this.backoff(attempt++, deadline))) continue;
         breaker?.failure();
-        throw this.fail(res.status === 503 ? 'provider_unavailable' : 'provider_error', `vendor answered ${res.status}: ${vendorMsg}`);
+        throw this.fail(res.status === 503 ? 'provider_unavailable' : 'provider_error', `vendor answered ${res.status}: ${vendorMsg}`, undefined, res.status);
       }
       breaker?.success();
       if (res.status === 401 || res.status === 403) {
-        throw this.fail('provider_error', `vendor rejected the configured credential (${res.status})`);
+        throw this.fail('provider_error', `vendor rejected the configured credential (${res.status})`, undefined, res.status);
       }
-      throw this.fail('provider_error', `vendor answered ${res.status}: ${vendorMsg}`);
+      throw this.fail('provider_error', `vendor answered ${res.status}: ${vendorMsg}`, undefined, res.status);
     }
   }
 
@@ -249,6 +250,9 @@ export class Upstream {
       const r = await cache.cache.get(`${cache.prefix}${url}`, load, () => POLICIES[policy], {
         bypass: this.o.timing.bypassCache && policy === 'list',
         background: this.o.timing.background,
+        deadline: this.o.timing.deadline,
+        late: () => this.fail('provider_timeout', 'no answer within the request deadline'),
+        share: (this.o.priority ?? PRIORITY.request) <= PRIORITY.request ? 'request' : 'sync',
       });
       this.o.timing.noteCache(this.o.provider, r.result);
       text = r.value;

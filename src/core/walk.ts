@@ -23,7 +23,8 @@ type SourcesOf<T extends Listable> = (p: ProviderId) => ((ctx: AdapterContext, f
 /** How a provider's part was read, for its `providers` entry. */
 interface Served {
   via: 'index' | 'live';
-  status?: IndexStatus;
+  /** The index's state, read once the page is merged (the merge may have waited for the backfill). */
+  status?: () => IndexStatus;
   syncError?: GatewayError | null;
   waited?: boolean;
 }
@@ -52,8 +53,11 @@ export async function walkPage<T extends Syncable>(
       const lagging = ps !== undefined && ps.l !== undefined;
       const pb = lagging ? (ps.l ?? null) : boundary;
       const walk: ProviderWalk<T> = { provider: p, readers: [], incoming: ps, boundary: pb, lagging };
-      // a provider the cursor already found exhausted is not asked again
-      if (ps && !lagging && Object.keys(ps.s).length > 0 && Object.values(ps.s).every((s) => s.d)) return walk;
+      // a provider the cursor already found exhausted is not asked again (its entry still says how its index stands)
+      if (ps && !lagging && Object.keys(ps.s).length > 0 && Object.values(ps.s).every((s) => s.d)) {
+        served.set(p, await indexState(gw, tenant, p, kind));
+        return walk;
+      }
       const ix = await fromIndex(gw, tenant, p, kind, match, pb, at, scope, walk);
       if (ix.via === 'index') {
         served.set(p, ix);
@@ -121,15 +125,16 @@ async function fromIndex<T extends Syncable>(
     if (!pi) return { via: 'live' };
     prep = await pi.prepare({ fromHead: pb === null, noCache: scope.bypassCache, at, deadline, scope });
   } catch (e) {
-    if (!(e instanceof GatewayError)) return { via: 'live' }; // the store failed: the vendors still answer
+    if (!(e instanceof GatewayError)) return live(gw, p, e); // the store failed: the vendors still answer
     walk.error = e;
-    return { via: 'index', status: pi?.status(pi.known) ?? { fresh_as_of: null, index: 'backfilling' } };
+    const known = pi;
+    return { via: 'index', status: () => known?.status(known.known) ?? { fresh_as_of: null, index: 'backfilling' } };
   }
   const readers = pi.readers(prep, match, pb, deadline, scope);
   try {
     await Promise.all(readers.map((r) => r.peek()));
   } catch (e) {
-    if (!(e instanceof GatewayError) || e instanceof StoreUnavailable) return { via: 'live' };
+    if (!(e instanceof GatewayError) || e instanceof StoreUnavailable) return live(gw, p, e);
     walk.error = e;
   }
   // everything above the floor handed out (a source may be complete, another at the floor): the live path reads on below it
@@ -138,7 +143,22 @@ async function fromIndex<T extends Syncable>(
   // Server-Timing: the time this request waited for the provider's sync (a head sync, the first page)
   if (prep.waited) scope.add(p, started, gw.deps.clock());
   walk.readers = readers;
-  return { via: 'index', status: pi.status(prep.syncs), syncError: prep.syncError, waited: prep.waited };
+  const ready = pi;
+  const syncs = prep.syncs;
+  return { via: 'index', status: () => ready.status(syncs), syncError: prep.syncError, waited: prep.waited };
+}
+
+/** How a provider's index stands, without reading it (a provider this walk has finished). */
+async function indexState(gw: Gateway, tenant: string, p: ProviderId, kind: IndexKind): Promise<Served> {
+  if (!gw.index?.usable()) return { via: 'live' };
+  const pi = await gw.index.provider(tenant, p, kind).catch(() => null);
+  return pi ? { via: 'index', status: () => pi.status(pi.known) } : { via: 'live' };
+}
+
+/** The index could not serve (its store failed): the live path does, and the log says why. */
+function live(gw: Gateway, p: ProviderId, e: unknown): Served {
+  gw.deps.log.log('warn', 'run index unavailable; reading the vendor live', { provider: p, error: e instanceof Error ? e.message : String(e) });
+  return { via: 'live' };
 }
 
 /** A vendor budget that holds a list's part back is, for the list, a part that missed the deadline. */
@@ -148,10 +168,10 @@ function asTimeout(e: GatewayError): GatewayError {
 
 function statusOf<T extends Listable>(w: ProviderWalk<T>, s: Served | undefined, scope: RequestScope, at: number): ProviderStatus {
   const skipped = w.readers.reduce((n, r) => n + r.skipped, 0);
-  const fresh: Partial<ProviderStatus> =
-    s?.via === 'index' && s.status
-      ? { fresh_as_of: s.status.fresh_as_of, index: s.status.index, ...(s.status.oldest ? { oldest: s.status.oldest } : {}) }
-      : { fresh_as_of: new Date(at).toISOString() };
+  const st = s?.via === 'index' ? s.status?.() : undefined;
+  const fresh: Partial<ProviderStatus> = st
+    ? { fresh_as_of: st.fresh_as_of, index: st.index, ...(st.oldest ? { oldest: st.oldest } : {}) }
+    : { fresh_as_of: new Date(at).toISOString() };
   if (w.error) return { status: 'error', error: { code: w.error.code, message: w.error.message, retryable: w.error.retryable }, ...fresh };
   const cache =
     s?.via === 'index' ? (scope.bypassCache ? 'bypass' : s.waited ? 'miss' : 'hit') : scope.cacheSummary(w.provider);

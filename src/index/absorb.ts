@@ -73,10 +73,11 @@ export async function absorb<T extends Syncable>(o: {
     for (const r of ready) {
       const t = Date.parse(r.started_at);
       const json = JSON.stringify(r);
-      const final = FINAL_STATUSES.has(r.status);
+      // a degraded listing's runs stay open, due at once: the refresh reads them again with what was missing
+      const final = FINAL_STATUSES.has(r.status) && !src.degraded;
       const h = held.get(r.id);
       if (!h) out.added += 1;
-      puts.push({ id: r.id, t, final, seen: now, json });
+      puts.push({ id: r.id, t, final, seen: src.degraded ? 0 : now, json });
     }
     for (const r of chunk) {
       const t = Date.parse(r.started_at);

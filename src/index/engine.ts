@@ -62,6 +62,7 @@ export class RunIndex {
   private readonly made: Array<ProviderIndex<Syncable>> = [];
   private readonly budgets = new Map<string, { tokens: number; at: number }>();
   private timer: ReturnType<typeof setInterval> | null = null;
+  private pendingWarm: Record<string, ProviderId[]> | null = null;
   /** Items held per provider, as last counted (for /metrics). */
   private readonly counted = new Map<string, number>();
 
@@ -121,7 +122,7 @@ export class RunIndex {
         return { sources: (await listings(ctx, {})) as unknown as Array<ListSource<Syncable>>, http: ctx.http };
       },
       refetch: async (priority, scope, held: IndexedItem) => {
-        const ctx = await host.context(tenant, p, scope, priority);
+        const ctx = { ...(await host.context(tenant, p, scope, priority)), strict: true };
         let fresh: Syncable | null;
         try {
           fresh = (await fetchOne(ctx, held.id.slice(p.length + 1))) as Syncable | null;
@@ -163,6 +164,7 @@ export class RunIndex {
   /** Starts the refresh of due unfinished runs on every source this instance knows, and recounts the gauges. */
   async tick(background: (p: Promise<unknown>) => void = (p) => void p.catch(() => {})): Promise<void> {
     if (!this.usable()) return;
+    if (this.pendingWarm) this.warm(this.pendingWarm);
     const counts = new Map<string, number>();
     for (const pi of this.made) {
       for (const s of pi.known) {
@@ -193,7 +195,12 @@ export class RunIndex {
 
   /** Starts the backfill of every tenant's providers now (Node at start-up), rather than on their first request. */
   warm(tenants: Record<string, ProviderId[]>): void {
-    if (!this.usable()) return;
+    if (!this.usable()) {
+      // the store is not there yet (Redis connecting): the next tick that finds it warms up
+      this.pendingWarm = tenants;
+      return;
+    }
+    this.pendingWarm = null;
     const scope = new RequestScope();
     for (const [tenant, ps] of Object.entries(tenants)) {
       for (const p of ps) {

@@ -11,7 +11,7 @@ import type { RequestScope } from '../core/scope.js';
 import type { ListSource } from '../core/types.js';
 import type { Upstream } from '../core/upstream.js';
 import { PRIORITY } from '../core/limiter.js';
-import { FINAL_STATUSES, type Syncable } from './absorb.js';
+import type { Syncable } from './absorb.js';
 import { IndexReader } from './reader.js';
 import { SourceSync, type Lane, type SyncSettings } from './source.js';
 import type { IndexedItem, IndexStore } from './types.js';
@@ -188,7 +188,9 @@ export class ProviderIndex<T extends Syncable> {
       if (!held) continue;
       if (held.final) return;
       const item = shape(fresh, JSON.parse(held.json) as T);
-      await this.d.store.put(s.d.key, [{ id: held.id, t: held.t, final: FINAL_STATUSES.has(item.status), seen: this.d.clock(), json: JSON.stringify(item) }]);
+      // kept unfinished whatever it says: the detail was read for a client (names may be missing when reference data
+      // failed); the refresh lane reads it once more, strictly, before the index calls it final
+      await this.d.store.put(s.d.key, [{ id: held.id, t: held.t, final: false, seen: 0, json: JSON.stringify(item) }]);
       return;
     }
   }

@@ -216,7 +216,9 @@ export class SourceSync<T extends Syncable> {
     if (this.bf.started && !this.headFresh(this.headWanted) && this.headWanted > 0) this.kick('head', by);
   }
 
+  /** Stores a document — only while this instance holds the lease (a step left behind by close() writes nothing). */
   private async save(name: 'bf' | 'hd'): Promise<void> {
+    if (!this.holding) return;
     await this.d.store.setDoc(this.d.key, name, JSON.stringify(name === 'bf' ? this.bf : this.hd));
   }
 
@@ -443,10 +445,17 @@ export class SourceSync<T extends Syncable> {
     });
   }
 
-  /** Stops starting lane steps (running calls finish) and gives the lease up. */
-  async close(): Promise<void> {
+  /**
+   * Stops starting lane steps and gives the lease up. A step under way may finish within `graceMs` (its page is then
+   * stored and the next holder resumes after it); a step still waiting for the vendor budget is left behind — the
+   * position stored before it is where the next holder resumes.
+   */
+  async close(graceMs = 2000): Promise<void> {
     this.closed = true;
-    await Promise.allSettled(Object.values(this.lanes));
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    const grace = new Promise<void>((resolve) => (timer = setTimeout(resolve, graceMs)));
+    await Promise.race([Promise.allSettled(Object.values(this.lanes)), grace]);
+    clearTimeout(timer);
     await this.releaseLease();
   }
 }

@@ -1,11 +1,15 @@
 /**
  * Cekura adapter against its simulator over HTTP, through the real gateway. Ground truth comes from the
  * simulator's own data with predicates written here (not from the adapter's mapping code).
+ * Lists are read from the run index; filter pushdown (and which results/agents the vendor is asked for)
+ * is the live path's, so those tests run against gateways with `index: { enabled: false }` and check
+ * that the index gives the same answer. Vendor faults map to envelopes on a cold index (a fresh gateway
+ * per fault); on a warm index the runs come from the index with `sync_error`.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { cekura } from '../../adapters/cekura/index.js';
 import { startCekuraSimulator, type CekuraResult, type CekuraRun, type CekuraSimulator } from '../../adapters/cekura/simulator.js';
-import { ErrorEnvelope, Group, GroupList, Run } from '../../schemas/run.js';
+import { ErrorEnvelope, Group, GroupList, Run, type RunList } from '../../schemas/run.js';
 import type { Config } from '../../src/config.js';
 import type { Adapter } from '../../src/core/types.js';
 import { silentLogger } from '../../src/core/log.js';
@@ -17,6 +21,9 @@ let sim: CekuraSimulator;
 let drift: CekuraSimulator;
 let live: CekuraSimulator;
 let gw: RunningGateway;
+/** Index off: the live walk, filters pushed down. */
+let liveGw: RunningGateway;
+/** Index off, nothing pushed down: the gateway filters everything itself. */
 let local: RunningGateway;
 let c: Client;
 
@@ -32,6 +39,18 @@ const tenant = (key: string, s: CekuraSimulator, agentIds?: number[]): Config['t
   providers: { cekura: { apiKey: s.apiKey, baseUrl: s.baseUrl, ...(agentIds ? { agentIds } : {}) } },
 });
 const tuning: Config['providers'] = { cekura: { rateLimit: { perMinute: 100_000, concurrency: 5 }, retries: 1, timeoutMs: 1500 } };
+const config = (): Config => ({
+  tenants: {
+    acme: tenant('k-acme', sim),
+    picked: tenant('k-picked', sim, [101, 103]),
+    drift: tenant('k-drift', drift),
+    live: tenant('k-live', live),
+    wrong: { keys: [{ key: 'k-wrong', scopes: ['runs:read'] }], providers: { cekura: { apiKey: 'not-the-key', baseUrl: sim.baseUrl } } },
+  },
+  providers: tuning,
+});
+/** The live path only (the gateway before the index). */
+const liveConfig = (): Config => ({ tenants: { acme: tenant('k-acme', sim) }, providers: tuning, index: { enabled: false } });
 
 beforeAll(async () => {
   [sim, drift, live] = await Promise.all([
@@ -39,22 +58,14 @@ beforeAll(async () => {
     startCekuraSimulator({ seed: 9, now: NOW, drift: true, limits: { perWindow: 100_000 } }),
     startCekuraSimulator({ seed: 5, now: NOW, limits: { perWindow: 100_000 } }),
   ]);
-  const config: Config = {
-    tenants: {
-      acme: tenant('k-acme', sim),
-      picked: tenant('k-picked', sim, [101, 103]),
-      drift: tenant('k-drift', drift),
-      live: tenant('k-live', live),
-      wrong: { keys: [{ key: 'k-wrong', scopes: ['runs:read'] }], providers: { cekura: { apiKey: 'not-the-key', baseUrl: sim.baseUrl } } },
-    },
-    providers: tuning,
-  };
-  gw = await startGateway({ config, adapters: { cekura }, log: silentLogger, port: 0 });
-  local = await startGateway({ config: { tenants: { acme: tenant('k-acme', sim) }, providers: tuning }, adapters: { cekura: noPushdown }, log: silentLogger, port: 0 });
+  gw = await startGateway({ config: config(), adapters: { cekura }, log: silentLogger, port: 0 });
+  liveGw = await startGateway({ config: liveConfig(), adapters: { cekura }, log: silentLogger, port: 0 });
+  local = await startGateway({ config: liveConfig(), adapters: { cekura: noPushdown }, log: silentLogger, port: 0 });
   c = client(gw.url, 'k-acme');
 });
 afterAll(async () => {
   await gw?.close(100);
+  await liveGw?.close(100);
   await local?.close(100);
   await Promise.all([sim?.close(), drift?.close(), live?.close()]);
 });
@@ -186,30 +197,35 @@ describe('filters against the simulator data', () => {
   });
 });
 
-describe('pushed-down and gateway-only paths agree', () => {
+describe('pushed-down and gateway-only paths agree (live path, index off), and the index agrees with them', () => {
+  const pc = (): Client => client(liveGw.url, 'k-acme');
   const lc = (): Client => client(local.url, 'k-acme');
   for (const q of ['agent_id=101', 'agent_id=103&status=completed', 'group_id=cekura:4030', 'group_id=cekura:4012&outcome=passed', 'agent_id=103&group_id=cekura:4030']) {
     it(`runs ${q}`, async () => {
-      const a = await walk(c, `${q}&limit=50`);
+      const a = await walk(pc(), `${q}&limit=50`);
       const b = await walk(lc(), `${q}&limit=50`);
+      const ix = await walk(c, `${q}&limit=50`);
       expect(a.runs.map((r) => r.id)).toEqual(b.runs.map((r) => r.id));
+      expect(ix.runs.map((r) => r.id)).toEqual(a.runs.map((r) => r.id));
       expect(a.runs.length).toBeGreaterThan(0);
     });
   }
   for (const q of ['q=nightly', 'q=Release%202', 'q=prompt%20v', 'group_id=cekura:4030', 'q=%23', 'q=%E2%80%94%20northwind']) {
     it(`groups ${q}`, async () => {
-      const a = await walkGroups(c, `${q}&limit=20`);
+      const a = await walkGroups(pc(), `${q}&limit=20`);
       const b = await walkGroups(lc(), `${q}&limit=20`);
+      const ix = await walkGroups(c, `${q}&limit=20`);
       expect(a.map((g) => g.id)).toEqual(b.map((g) => g.id));
+      expect(ix.map((g) => g.id)).toEqual(a.map((g) => g.id));
       expect(a.length).toBeGreaterThan(0);
     });
   }
-  it('group_id reads only that result, agent_id only that agent', async () => {
+  it('group_id reads only that result, agent_id only that agent (live path)', async () => {
     sim.server.resetStats();
-    await walk(c, 'group_id=cekura:4030&limit=100');
+    await walk(pc(), 'group_id=cekura:4030&limit=100');
     expect(sim.server.log.map((l) => l.path)).toEqual(['/test_framework/v1/results/4030/', '/test_framework/v1/results/4030/']);
     sim.server.resetStats();
-    await walk(c, 'agent_id=102&limit=100');
+    await walk(pc(), 'agent_id=102&limit=100');
     expect(sim.server.log.filter((l) => l.path.endsWith('/results/')).every((l) => l.query.includes('agent_id=102'))).toBe(true);
   });
 });
@@ -335,27 +351,58 @@ describe('vendor faults', () => {
   const envelope = (body: unknown, code: string): void => expect(ErrorEnvelope.parse(body).error.code).toBe(code);
   afterAll(() => sim.server.clearFaults());
 
-  it('500, reset and malformed give the documented envelope, never a 500', async () => {
-    sim.server.injectFault({ status: 500, match: '/aiagents/', times: 10 });
-    const e500 = await c.json('/v1/runs');
-    sim.server.clearFaults();
-    expect(e500.status).toBe(502);
-    envelope(e500.body, 'provider_error');
-    sim.server.injectFault({ reset: true, match: '/aiagents/', times: 10 });
-    const reset = await c.json('/v1/runs');
-    sim.server.clearFaults();
-    expect(reset.status).toBe(503);
-    envelope(reset.body, 'provider_unavailable');
-    sim.server.injectFault({ malformed: true, match: '/results/', times: 10 });
-    const bad = await c.json('/v1/runs');
-    sim.server.clearFaults();
-    expect(bad.status).toBe(502);
-    envelope(bad.body, 'provider_error');
+  /** A gateway whose run index is still empty (same config): what the vendor answers decides the answer. */
+  async function cold<T>(fn: (cl: Client) => Promise<T>): Promise<T> {
+    const g = await startGateway({ config: config(), adapters: { cekura }, log: silentLogger, port: 0 });
+    try {
+      return await fn(client(g.url, 'k-acme'));
+    } finally {
+      await g.close(100);
+    }
+  }
+
+  it('with a cold index, 500, reset and malformed give the documented envelope, never a 500', async () => {
+    const cases: Array<[Parameters<CekuraSimulator['server']['injectFault']>[0], string, number]> = [
+      [{ status: 500, match: '/aiagents/', times: 10 }, 'provider_error', 502],
+      [{ reset: true, match: '/aiagents/', times: 10 }, 'provider_unavailable', 503],
+      [{ malformed: true, match: '/results/', times: 10 }, 'provider_error', 502],
+    ];
+    for (const [fault, code, status] of cases) {
+      sim.server.injectFault(fault);
+      const r = await cold((cl) => cl.json('/v1/runs'));
+      sim.server.clearFaults();
+      expect(r.status, JSON.stringify(fault)).toBe(status);
+      envelope(r.body, code);
+      expect(JSON.stringify(r.body)).not.toContain(sim.apiKey);
+    }
     sim.server.injectFault({ malformed: true, match: '/runs/bulk/', times: 10 });
-    const detail = await c.json(`/v1/runs/${uid(sim.allRuns()[0]!)}`);
+    const detail = await cold((cl) => cl.json(`/v1/runs/${uid(sim.allRuns()[0]!)}`)); // no cached copy either
     sim.server.clearFaults();
     expect(detail.status).toBe(502);
     envelope(detail.body, 'provider_error');
+  });
+
+  it('with a warm index, a failing vendor still answers from the index, saying how fresh and why', async () => {
+    await walk(c, 'limit=100'); // the whole index is filled
+    const before = await c.json<RunList>('/v1/runs?limit=20');
+    expect(before.status).toBe(200);
+    const fresh = before.body.providers['cekura']!;
+    expect(fresh).toEqual({ status: 'ok', cache: 'bypass', fresh_as_of: expect.any(String), index: 'ready' });
+    sim.server.injectFault({ status: 500, match: '/results/', times: 10 });
+    const r = await c.json<RunList>('/v1/runs?limit=20');
+    sim.server.clearFaults();
+    expect(r.status).toBe(200);
+    expect(r.body.partial).toBe(false);
+    expect(r.body.data.map((x) => x.id)).toEqual(before.body.data.map((x) => x.id));
+    expect(r.body.providers['cekura']).toEqual({
+      status: 'ok', cache: 'bypass', fresh_as_of: fresh.fresh_as_of, index: 'ready',
+      sync_error: { code: 'provider_error', message: expect.any(String), retryable: false },
+    });
+    expect(JSON.stringify(r.body)).not.toContain(sim.apiKey);
+    // once the vendor is back, the same request re-syncs the head: fresher, no sync error
+    const again = await c.json<RunList>('/v1/runs?limit=20');
+    expect(again.body.providers['cekura']!.sync_error).toBeUndefined();
+    expect(Date.parse(again.body.providers['cekura']!.fresh_as_of!)).toBeGreaterThan(Date.parse(fresh.fresh_as_of!));
   });
 
   it('a rejected credential is provider_error without the key', async () => {
@@ -365,12 +412,16 @@ describe('vendor faults', () => {
     expect(JSON.stringify(r.body)).not.toContain('not-the-key');
   });
 
-  it('a transient 500 is retried and a 429 with Retry-After is waited out', async () => {
+  it('a transient 500 is retried and a 429 with Retry-After is waited out (cold index)', async () => {
     sim.server.injectFault({ status: 500, match: '/results/', times: 1 });
-    expect((await c.json('/v1/runs?limit=3')).status).toBe(200);
+    const retried = await cold((cl) => cl.json<RunList>('/v1/runs?limit=3'));
+    expect(retried.status).toBe(200);
+    expect([retried.body.data.length, retried.body.partial]).toEqual([3, false]);
     sim.server.injectFault({ status: 429, retryAfterS: 1, match: '/results/', times: 1 });
     const t0 = Date.now();
-    expect((await c.json('/v1/runs?limit=3')).status).toBe(200);
+    const waited = await cold((cl) => cl.json<RunList>('/v1/runs?limit=3'));
+    expect(waited.status).toBe(200);
+    expect([waited.body.data.length, waited.body.partial]).toEqual([3, false]);
     expect(Date.now() - t0).toBeGreaterThanOrEqual(900);
   });
 });

@@ -1,6 +1,10 @@
 /**
  * SigmaMind adapter ↔ the SigmaMind simulator, over HTTP through the real gateway. Ground truth
  * comes from the simulator's own data with predicates written here, not from the adapter's mapping.
+ * Lists are read from the run index; filter pushdown to the vendor happens only on the live path, so
+ * the pushdown tests run against gateways with `index: { enabled: false }` (and check that the index
+ * gives the same runs). Vendor faults map to envelopes on a cold index (a fresh gateway per fault);
+ * on a warm index the runs come from the index with `sync_error`.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startSigmaMindSimulator, type RunTruth, type SigmaMindSimulator } from '../../adapters/sigmamind/simulator.js';
@@ -22,7 +26,8 @@ let drift: SigmaMindSimulator;
 const gws: RunningGateway[] = [];
 let c: Client; // the adapter, tenant without agentIds (agents from GET /v1/agents)
 let pinned: Client; // same simulator, tenant with agentIds = the first two agents
-let plain: Client; // the adapter with nothing pushed down
+let pushed: Client; // index off: the live walk, filters pushed down
+let plain: Client; // index off, the adapter with nothing pushed down
 let dc: Client; // the drift simulator
 let agents: string[];
 
@@ -38,6 +43,8 @@ function config(s: SigmaMindSimulator, pinnedAgents?: string[]): Config {
   }
   return { tenants, providers: { sigmamind: tuning } };
 }
+/** The same config without the run index: every list walks the vendor live. */
+const liveConfig = (s: SigmaMindSimulator): Config => ({ ...config(s), index: { enabled: false } });
 
 async function gateway(cfg: Config, adapter: Adapter): Promise<string> {
   const gw = await startGateway({ config: cfg, adapters: { sigmamind: adapter }, log: silentLogger, port: 0 });
@@ -72,7 +79,8 @@ beforeAll(async () => {
   agents = sim.agents().map((a) => a.agentId);
   c = client(await gateway(config(sim, agents.slice(0, 2)), sigmamind), KEY);
   pinned = client(c.url, PINNED);
-  plain = client(await gateway(config(sim), noPush), KEY);
+  pushed = client(await gateway(liveConfig(sim), sigmamind), KEY);
+  plain = client(await gateway(liveConfig(sim), noPush), KEY);
   dc = client(await gateway(config(drift), sigmamind), KEY);
 });
 
@@ -106,15 +114,16 @@ describe('full walk', () => {
     expect(typo.length).toBeGreaterThan(0);
     const byId = new Map(runs.map((r) => [r.id, r]));
     for (const t of typo) expect(byId.get(idOf(t))?.outcome).toBe(outcomeOf(t));
-    // some page read the undated item and said so
-    let skipped = 0;
+    // the backfill counted the undated item once, and every answer of the walk (now on a ready index) says so
+    const skips: Array<{ index: string | undefined; skipped: number | undefined }> = [];
     let cursor: string | null = null;
     do {
       const r: { body: RunList } = await dc.json<RunList>(`/v1/runs?limit=37${cursor ? `&cursor=${encodeURIComponent(cursor)}` : ''}`);
-      skipped += r.body.providers['sigmamind']?.skipped_items ?? 0;
+      skips.push({ index: r.body.providers['sigmamind']?.index, skipped: r.body.providers['sigmamind']?.skipped_items });
       cursor = r.body.next_cursor;
     } while (cursor);
-    expect(skipped).toBeGreaterThanOrEqual(1);
+    expect(skips).toHaveLength(Math.ceil(dated.length / 37));
+    expect(skips.every((x) => x.index === 'ready' && x.skipped === 1)).toBe(true);
   });
 
   it('the undated run itself is a provider_error, not a 500', async () => {
@@ -174,21 +183,23 @@ describe('filters against the simulator data', () => {
     expect(runs.map((r) => r.id).sort()).toEqual(expected);
   });
 
-  it('agent_id and group_id (pushed down) return exactly the matching runs', async () => {
+  it('agent_id and group_id return exactly the matching runs, from the index and pushed down on the live path', async () => {
     const all = sim.testRuns();
     const a = agents[1]!;
-    expect((await walk(c, `agent_id=${a}&limit=100`)).runs.map((r) => r.id).sort()).toEqual(ids(all.filter((t) => t.agentId === a)));
     const b = all[all.length - 1]!;
     const gid = groupIdOf(b.agentId, b.batchId);
-    const inBatch = await walk(c, `group_id=${gid}&limit=100`);
-    expect(inBatch.runs.map((r) => r.id).sort()).toEqual(ids(all.filter((t) => t.batchId === b.batchId)));
-    expect(inBatch.runs.every((r) => r.group_id === gid)).toBe(true);
-    for (const q of ['agent_id=agent_nobody', `group_id=${groupIdOf(agents[0] === b.agentId ? agents[1]! : agents[0]!, b.batchId)}`, 'group_id=sigmamind:zzz', 'group_id=cekura:12']) {
-      expect((await walk(c, `${q}&limit=100`)).runs, q).toEqual([]);
+    for (const cl of [c, pushed]) {
+      expect((await walk(cl, `agent_id=${a}&limit=100`)).runs.map((r) => r.id).sort()).toEqual(ids(all.filter((t) => t.agentId === a)));
+      const inBatch = await walk(cl, `group_id=${gid}&limit=100`);
+      expect(inBatch.runs.map((r) => r.id).sort()).toEqual(ids(all.filter((t) => t.batchId === b.batchId)));
+      expect(inBatch.runs.every((r) => r.group_id === gid)).toBe(true);
+      for (const q of ['agent_id=agent_nobody', `group_id=${groupIdOf(agents[0] === b.agentId ? agents[1]! : agents[0]!, b.batchId)}`, 'group_id=sigmamind:zzz', 'group_id=cekura:12']) {
+        expect((await walk(cl, `${q}&limit=100`)).runs, q).toEqual([]);
+      }
     }
   });
 
-  it('pushed-down and gateway-only filtering give the same runs', async () => {
+  it('pushed-down and gateway-only filtering give the same runs (live path), and the index gives them too', async () => {
     const all = sim.testRuns();
     const b = all[Math.floor(all.length / 3)]!;
     const gid = groupIdOf(b.agentId, b.batchId);
@@ -196,14 +207,16 @@ describe('filters against the simulator data', () => {
     const empty = ['agent_id=agent_nobody', `group_id=${gid}&agent_id=${stranger}`];
     const some = [`agent_id=${agents[0]}`, `agent_id=${agents[2]}&status=completed`, `group_id=${gid}`, `group_id=${gid}&agent_id=${b.agentId}`];
     for (const q of [...some, ...empty]) {
-      const pushed = await walk(c, `${q}&limit=37`);
+      const down = await walk(pushed, `${q}&limit=37`);
       const local = await walk(plain, `${q}&limit=37`);
-      expect(pushed.runs.map((r) => r.id), q).toEqual(local.runs.map((r) => r.id));
-      expect(pushed.runs.length > 0, q).toBe(some.includes(q));
+      const indexed = await walk(c, `${q}&limit=37`);
+      expect(down.runs.map((r) => r.id), q).toEqual(local.runs.map((r) => r.id));
+      expect(indexed.runs.map((r) => r.id), q).toEqual(down.runs.map((r) => r.id));
+      expect(down.runs.length > 0, q).toBe(some.includes(q));
     }
     // pushed down means asked of the vendor: only that agent's source, with the batch filter
     sim.server.resetStats();
-    await walk(c, `group_id=${gid}&limit=100`);
+    await walk(pushed, `group_id=${gid}&limit=100`);
     const lists = sim.server.log.filter((l) => l.path === '/v1/test-runs');
     expect(lists.length).toBeGreaterThan(0);
     expect(lists.every((l) => l.query.includes(`agentId=${b.agentId}`) && l.query.includes(`batchId=${b.batchId}`))).toBe(true);
@@ -311,7 +324,17 @@ describe('vendor faults', () => {
     expect(ErrorEnvelope.parse(r.body).error.code).toBe(code);
   };
 
-  it('500, reset, malformed and slow answers map to 502 / 503 / 504, never 500', async () => {
+  /** A gateway whose run index is still empty (same config): what the vendor answers decides the answer. */
+  async function cold<T>(fn: (cl: Client) => Promise<T>): Promise<T> {
+    const g = await startGateway({ config: config(sim, agents.slice(0, 2)), adapters: { sigmamind }, log: silentLogger, port: 0 });
+    try {
+      return await fn(client(g.url, KEY));
+    } finally {
+      await g.close(100);
+    }
+  }
+
+  it('with a cold index, 500, reset, malformed and slow answers map to 502 / 503 / 504, never 500', async () => {
     const cases: Array<[Parameters<typeof sim.server.injectFault>[0], string, number]> = [
       [{ status: 500, match: '/v1/test-runs' }, 'provider_error', 502],
       [{ status: 500, match: '/v1/agents' }, 'provider_error', 502],
@@ -322,28 +345,56 @@ describe('vendor faults', () => {
     ];
     for (const [fault, code, status] of cases) {
       sim.server.injectFault({ ...fault, times: 10 });
-      const r = await c.json<ErrorEnvelope>('/v1/runs?limit=5');
+      const r = await cold((cl) => cl.json<ErrorEnvelope>('/v1/runs?limit=5'));
       sim.server.clearFaults();
+      expect(r.status, JSON.stringify(fault)).toBe(status);
       expectEnvelope(r, code, status);
+      expect(JSON.stringify(r.body)).not.toContain(sim.apiKey);
     }
     const t = sim.testRuns()[0]!;
     sim.server.injectFault({ malformed: true, match: '/v1/test-runs/', times: 10 });
-    const detail = await c.json<ErrorEnvelope>(`/v1/runs/${idOf(t)}`);
+    const detail = await cold((cl) => cl.json<ErrorEnvelope>(`/v1/runs/${idOf(t)}`)); // no cached copy either
     sim.server.clearFaults();
     expectEnvelope(detail, 'provider_error', 502);
     sim.server.injectFault({ status: 500, match: '/v1/batch-runs', times: 10 });
-    const groups = await c.json<ErrorEnvelope>('/v1/groups');
+    const groups = await cold((cl) => cl.json<ErrorEnvelope>('/v1/groups'));
     sim.server.clearFaults();
     expectEnvelope(groups, 'provider_error', 502);
   });
 
-  it('a transient 500 is retried and a 429 with Retry-After is waited out', async () => {
+  it('with a warm index, a failing vendor still answers from the index, saying how fresh and why', async () => {
+    await walk(c, 'limit=100'); // the whole index is filled
+    const before = await c.json<RunList>('/v1/runs?limit=20');
+    expect(before.status).toBe(200);
+    const fresh = before.body.providers['sigmamind']!;
+    expect(fresh).toEqual({ status: 'ok', cache: 'bypass', fresh_as_of: expect.any(String), index: 'ready' });
+    sim.server.injectFault({ status: 500, match: '/v1/test-runs', times: 10 });
+    const r = await c.json<RunList>('/v1/runs?limit=20');
+    sim.server.clearFaults();
+    expect(r.status).toBe(200);
+    expect(r.body.partial).toBe(false);
+    expect(r.body.data.map((x) => x.id)).toEqual(before.body.data.map((x) => x.id));
+    expect(r.body.providers['sigmamind']).toEqual({
+      status: 'ok', cache: 'bypass', fresh_as_of: fresh.fresh_as_of, index: 'ready',
+      sync_error: { code: 'provider_error', message: expect.any(String), retryable: false },
+    });
+    expect(JSON.stringify(r.body)).not.toContain(sim.apiKey);
+    // once the vendor is back, the same request re-syncs the head: fresher, no sync error
+    const again = await c.json<RunList>('/v1/runs?limit=20');
+    expect(again.body.providers['sigmamind']!.sync_error).toBeUndefined();
+    expect(Date.parse(again.body.providers['sigmamind']!.fresh_as_of!)).toBeGreaterThan(Date.parse(fresh.fresh_as_of!));
+  });
+
+  it('a transient 500 is retried and a 429 with Retry-After is waited out (cold index)', async () => {
     sim.server.injectFault({ status: 500, match: '/v1/test-runs', times: 1 });
-    expect((await c.json('/v1/runs?limit=3')).status).toBe(200);
+    const retried = await cold((cl) => cl.json<RunList>('/v1/runs?limit=3'));
+    expect(retried.status).toBe(200);
+    expect([retried.body.data.length, retried.body.partial]).toEqual([3, false]);
     sim.server.injectFault({ status: 429, retryAfterS: 1, match: '/v1/test-runs', times: 1 });
     const t0 = Date.now();
-    const r = await c.json('/v1/runs?limit=3');
+    const r = await cold((cl) => cl.json<RunList>('/v1/runs?limit=3'));
     expect(r.status).toBe(200);
+    expect([r.body.data.length, r.body.partial]).toEqual([3, false]);
     expect(Date.now() - t0).toBeGreaterThanOrEqual(900);
   });
 

@@ -1,6 +1,10 @@
 /**
  * Synthflow adapter ↔ its simulator, over HTTP through the real gateway. Ground truth comes from
  * the simulator's own data with predicates written here, never from the adapter's mapping code.
+ * Lists are read from the run index; filter pushdown to the vendor happens only on the live path,
+ * so the pushdown tests run against gateways with `index: { enabled: false }` (and check that the
+ * index gives the same answer). Vendor faults map to envelopes on a cold index (a fresh gateway per
+ * fault); on a warm index the runs come from the index with `sync_error`.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { synthflow } from '../../adapters/synthflow/index.js';
@@ -17,8 +21,10 @@ let sim: SynthflowSimulator;
 let grow: SynthflowSimulator;
 let drift: SynthflowSimulator;
 let gw: RunningGateway;
+let live: RunningGateway;
 let plain: RunningGateway;
 let c: Client;
+let cLive: Client;
 let cPlain: Client;
 
 const TUNING = { rateLimit: { perMinute: 100_000, concurrency: 5 }, retries: 1, timeoutMs: 1500 };
@@ -30,6 +36,8 @@ const config = (): Config => ({
   tenants: { acme: tenant('acme-key-0001', sim), grow: tenant('grow-key-0001', grow), drift: tenant('drift-key-0001', drift) },
   providers: { synthflow: TUNING },
 });
+/** The same config without the run index: every list walks the vendor live (filters pushed down where it can). */
+const liveConfig = (): Config => ({ ...config(), index: { enabled: false } });
 
 /** Unified status and outcome of a simulation, by simgate's decisions table. */
 function stateOf(s: SynthflowSimulation): string {
@@ -58,13 +66,15 @@ beforeAll(async () => {
     sources: (ctx) => synthflow.sources(ctx, {}),
     groups: { ...synthflow.groups!, sources: (ctx) => synthflow.groups!.sources(ctx, {}) },
   };
-  plain = await startGateway({ config: config(), adapters: { synthflow: gatewayOnly }, log: silentLogger, port: 0 });
+  live = await startGateway({ config: liveConfig(), adapters: { synthflow }, log: silentLogger, port: 0 });
+  plain = await startGateway({ config: liveConfig(), adapters: { synthflow: gatewayOnly }, log: silentLogger, port: 0 });
   c = client(gw.url, 'acme-key-0001');
+  cLive = client(live.url, 'acme-key-0001');
   cPlain = client(plain.url, 'acme-key-0001');
 });
 
 afterAll(async () => {
-  await Promise.all([gw?.close(100), plain?.close(100)]);
+  await Promise.all([gw?.close(100), live?.close(100), plain?.close(100)]);
   await Promise.all([sim?.close(), grow?.close(), drift?.close()]);
 });
 
@@ -85,21 +95,28 @@ describe('full walk', () => {
   it('with drift: the unmappable item is skipped and counted, unknown statuses kept with their raw value', async () => {
     const d = client(gw.url, 'drift-key-0001');
     const runs: Run[] = [];
-    let skipped = 0;
+    const skips: Array<{ index: string | undefined; skipped: number }> = [];
     let cursor: string | null = null;
     do {
       const r = await d.json<RunList>(`/v1/runs?limit=37${cursor ? `&cursor=${encodeURIComponent(cursor)}` : ''}`);
       expect(r.status).toBe(200);
       const page = RunList.parse(r.body);
       runs.push(...page.data);
-      skipped += page.providers['synthflow']?.skipped_items ?? 0;
+      skips.push({ index: page.providers['synthflow']?.index, skipped: page.providers['synthflow']?.skipped_items ?? 0 });
       cursor = page.next_cursor;
     } while (cursor);
     const readable = drift.simulations().filter((s) => !Number.isNaN(Date.parse(s.created_at)));
     expect(readable.length).toBe(drift.simulations().length - 1);
     expect(runs.map((r) => r.id).sort()).toEqual(ids(readable));
     expect(isNewestFirst(runs)).toBe(true);
-    expect(skipped).toBeGreaterThanOrEqual(1);
+    // the backfill counts the one unmappable item once; every answer reports that count (not per page):
+    // never more than 1, never going back, and exactly 1 once the index is ready
+    expect(skips.every((x) => x.skipped <= 1)).toBe(true);
+    expect(skips.every((x, i) => i === 0 || x.skipped >= skips[i - 1]!.skipped)).toBe(true);
+    expect(skips.filter((x) => x.index === 'ready').every((x) => x.skipped === 1)).toBe(true);
+    expect(skips.at(-1)).toEqual({ index: 'ready', skipped: 1 });
+    const again = await d.json<RunList>('/v1/runs?limit=5');
+    expect(again.body.providers['synthflow']!.skipped_items).toBe(1);
     const queued = runs.filter((r) => r.status_raw === 'queued');
     expect(queued.length).toBeGreaterThanOrEqual(2);
     expect(queued.every((r) => r.status === 'unknown' && r.outcome === 'none')).toBe(true);
@@ -184,10 +201,10 @@ describe('filters against the simulator data', () => {
     expect(exact.runs.map((r) => r.id).sort()).toEqual(ids(all.filter((s) => at(s) >= from && at(s) < at(mid))));
   });
 
-  it('pushes the filters down to the vendor', async () => {
+  it('pushes the filters down to the vendor (live path, index off)', async () => {
     sim.server.resetStats();
     const s = one();
-    await walk(c, `status=running&agent_id=${s.target_agent_id}&group_id=synthflow:${s.simulation_session_id}&from=2026-11-01&to=2026-11-21T00:00:00.5Z`);
+    await walk(cLive, `status=running&agent_id=${s.target_agent_id}&group_id=synthflow:${s.simulation_session_id}&from=2026-11-01&to=2026-11-21T00:00:00.5Z`);
     const q = new URLSearchParams(sim.server.log.find((l) => l.path === '/v2/simulations')!.query);
     expect(Object.fromEntries(q)).toMatchObject({
       status: 'in-progress',
@@ -200,7 +217,7 @@ describe('filters against the simulator data', () => {
     });
   });
 
-  it('the pushed-down path and the gateway-only path give the same runs', async () => {
+  it('the pushed-down path and the gateway-only path give the same runs (live path), and the index gives them too', async () => {
     const s = one();
     const mid = new Date(at(s)).toISOString();
     for (const q of [
@@ -214,8 +231,9 @@ describe('filters against the simulator data', () => {
       `from=${mid}`,
       `to=${mid}&status=completed&agent_id=${s.target_agent_id}`,
     ]) {
-      const [pushed, gatewayOnly] = await Promise.all([walk(c, `${q}&limit=37`), walk(cPlain, `${q}&limit=37`)]);
+      const [pushed, gatewayOnly, indexed] = await Promise.all([walk(cLive, `${q}&limit=37`), walk(cPlain, `${q}&limit=37`), walk(c, `${q}&limit=37`)]);
       expect(pushed.runs.map((r) => r.id), q).toEqual(gatewayOnly.runs.map((r) => r.id));
+      expect(indexed.runs.map((r) => r.id), q).toEqual(pushed.runs.map((r) => r.id));
       expect(pushed.runs.length, q).toBeGreaterThan(0);
     }
   });
@@ -330,11 +348,12 @@ describe('groups (simulation sessions)', () => {
     expect(await walkGroups(c, 'group_id=cekura:4012')).toEqual([]);
   });
 
-  it('the pushed-down from/to on sessions gives the same groups as the gateway alone', async () => {
+  it('the pushed-down from/to on sessions gives the same groups as the gateway alone (live path), and as the index', async () => {
     const starts = sim.sessions().map((s) => expectedGroup(s).started_at);
     for (const q of [`from=${starts[5]}`, `to=${starts[5]}`, `from=${starts[40]}&to=${starts[3]}`, `from=${new Date(Date.parse(starts[9]!) + 400).toISOString()}`]) {
-      const [pushed, gatewayOnly] = await Promise.all([walkGroups(c, `${q}&limit=37`), walkGroups(cPlain, `${q}&limit=37`)]);
+      const [pushed, gatewayOnly, indexed] = await Promise.all([walkGroups(cLive, `${q}&limit=37`), walkGroups(cPlain, `${q}&limit=37`), walkGroups(c, `${q}&limit=37`)]);
       expect(pushed.map((g) => g.id), q).toEqual(gatewayOnly.map((g) => g.id));
+      expect(indexed.map((g) => g.id), q).toEqual(pushed.map((g) => g.id));
       expect(pushed.length, q).toBeGreaterThan(0);
     }
   });
@@ -358,7 +377,17 @@ describe('vendor faults', () => {
     expect([e.error.code, e.error.status, e.error.provider]).toEqual([code, status, 'synthflow']);
   };
 
-  it('500, reset and malformed bodies give the documented envelope, never a 500', async () => {
+  /** A gateway whose run index is still empty (same config): what the vendor answers decides the answer. */
+  async function cold<T>(fn: (cl: Client) => Promise<T>): Promise<T> {
+    const g = await startGateway({ config: config(), adapters: { synthflow }, log: silentLogger, port: 0 });
+    try {
+      return await fn(client(g.url, 'acme-key-0001'));
+    } finally {
+      await g.close(100);
+    }
+  }
+
+  it('with a cold index, 500, reset and malformed bodies give the documented envelope, never a 500', async () => {
     const cases: Array<[Parameters<SynthflowSimulator['server']['injectFault']>[0], string, number]> = [
       [{ status: 500, match: '/simulations', times: 10 }, 'provider_error', 502],
       [{ status: 503, match: '/simulations', times: 10 }, 'provider_unavailable', 503],
@@ -367,31 +396,71 @@ describe('vendor faults', () => {
     ];
     for (const [fault, code, status] of cases) {
       sim.server.injectFault(fault);
-      const r = await c.json<ErrorEnvelope>('/v1/runs?limit=5');
+      const r = await cold((cl) => cl.json<ErrorEnvelope>('/v1/runs?limit=5'));
       sim.server.clearFaults();
       expect(r.status, JSON.stringify(fault)).toBe(status);
       expectEnvelope(r.body, code, status);
       expect(JSON.stringify(r.body)).not.toContain(sim.apiKey);
     }
     sim.server.injectFault({ status: 500, match: '/simulations/session/', times: 10 });
-    const g = await c.json<ErrorEnvelope>(`/v1/groups/synthflow:${sim.sessions()[0]!.simulation_session_id}`);
+    const g = await cold((cl) => cl.json<ErrorEnvelope>(`/v1/groups/synthflow:${sim.sessions()[0]!.simulation_session_id}`)); // no cached copy either
     sim.server.clearFaults();
+    expect(g.status).toBe(502);
     expectEnvelope(g.body, 'provider_error', 502);
   });
 
-  it('a transient 500 is retried and the request succeeds', async () => {
-    sim.server.injectFault({ status: 500, match: '/simulations', times: 1 });
-    const r = await c.json<RunList>('/v1/runs?limit=3');
+  it('with a warm index, a failing vendor still answers from the index, saying how fresh and why', async () => {
+    await walk(c, 'limit=100'); // the whole index is filled
+    const before = await c.json<RunList>('/v1/runs?limit=20');
+    expect(before.status).toBe(200);
+    const fresh = before.body.providers['synthflow']!;
+    expect(fresh).toEqual({ status: 'ok', cache: 'bypass', fresh_as_of: expect.any(String), index: 'ready' });
+    sim.server.injectFault({ status: 500, match: '/simulations', times: 10 });
+    const r = await c.json<RunList>('/v1/runs?limit=20');
+    sim.server.clearFaults();
     expect(r.status).toBe(200);
-    expect(r.body.data).toHaveLength(3);
+    expect(r.body.partial).toBe(false);
+    expect(r.body.data.map((x) => x.id)).toEqual(before.body.data.map((x) => x.id));
+    const p = r.body.providers['synthflow']!;
+    expect(p).toEqual({
+      status: 'ok', cache: 'bypass', fresh_as_of: fresh.fresh_as_of, index: 'ready',
+      sync_error: { code: 'provider_error', message: expect.any(String), retryable: false },
+    });
+    expect(JSON.stringify(r.body)).not.toContain(sim.apiKey);
+    // once the vendor is back, the same request re-syncs the head: fresher, no sync error
+    const again = await c.json<RunList>('/v1/runs?limit=20');
+    expect(again.body.providers['synthflow']!.sync_error).toBeUndefined();
+    expect(Date.parse(again.body.providers['synthflow']!.fresh_as_of!)).toBeGreaterThan(Date.parse(fresh.fresh_as_of!));
   });
 
-  it('a 429 with Retry-After is waited out, not failed', async () => {
+  it('a transient 500 is retried and the request succeeds (cold index)', async () => {
+    sim.server.injectFault({ status: 500, match: '/simulations', times: 1 });
+    const r = await cold((cl) => cl.json<RunList>('/v1/runs?limit=3'));
+    expect(r.status).toBe(200);
+    expect(r.body.data).toHaveLength(3);
+    expect(r.body.partial).toBe(false);
+  });
+
+  it('a 429 with Retry-After is waited out, not failed (cold index)', async () => {
     sim.server.injectFault({ status: 429, retryAfterS: 1, match: '/simulations', times: 1 });
     const t0 = Date.now();
-    const r = await c.json('/v1/runs?limit=3');
+    const r = await cold((cl) => cl.json<RunList>('/v1/runs?limit=3'));
     expect(r.status).toBe(200);
+    expect(r.body.data).toHaveLength(3);
+    expect(r.body.partial).toBe(false);
     expect(Date.now() - t0).toBeGreaterThanOrEqual(900);
+  });
+
+  it('a cold index reads each vendor list page once, at the largest page size (100)', async () => {
+    sim.server.resetStats();
+    const { runs } = await cold((cl) => walk(cl, 'limit=37'));
+    expect(runs).toHaveLength(sim.simulations().length);
+    const pages = sim.server.log.filter((l) => l.path === '/v2/simulations').map((l) => new URLSearchParams(l.query));
+    expect(pages.every((q) => q.get('page_size') === '100')).toBe(true);
+    expect(pages.map((q) => q.get('page_number')).sort()).toEqual(
+      Array.from({ length: Math.ceil(sim.simulations().length / 100) }, (_, i) => String(i + 1)).sort(),
+    );
+    expect(sim.server.stats.violations).toBe(0);
   });
 
   it('GET /v1/providers lists synthflow with its capabilities', async () => {
