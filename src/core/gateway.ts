@@ -182,6 +182,13 @@ export class Gateway implements IndexHost {
     return { provider: p, tenant, cfg: { ...tp, baseUrl }, http, log };
   }
 
+  /** When a call to a tenant's provider at `priority` could start, by the vendor budget (epoch ms). */
+  async budgetStart(tenant: string, p: ProviderId, priority: number): Promise<number> {
+    const tp = this.deps.config.tenants[tenant]?.providers[p];
+    if (!tp) return this.deps.clock();
+    return this.deps.limiter.estimate(this.limiterKey(p, await this.fingerprint(tp.apiKey)), this.limitsOf(p), priority);
+  }
+
   limiterKey(p: ProviderId, fp: string): string {
     const key = `${p}:${fp}`;
     this.limiterKeys.set(key, p);

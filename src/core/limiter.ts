@@ -43,6 +43,17 @@ export interface Limiter {
   queued(key: string): number;
   /** Has `key` used its whole window by its own count? (Then a vendor's "0 remaining" adds nothing.) */
   full(key: string, limits: Limits): boolean;
+  /** When a call of `priority` asked for now could start (epoch ms, an estimate): now when the budget has room. */
+  estimate(key: string, limits: Limits, priority: number): number;
+}
+
+/**
+ * The share of a window that background work (backfill, refresh) may take: a tenth is kept for clients' requests
+ * and the head syncs they wait for, so that a long backfill never holds a request back for a whole window.
+ */
+export function capOf(limits: Limits, priority: number): number {
+  if (priority < PRIORITY.backfill) return limits.perMinute;
+  return Math.max(1, limits.perMinute - Math.ceil(limits.perMinute / 10));
 }
 
 interface Waiter {
@@ -131,6 +142,10 @@ export class LocalLimiter implements Limiter {
     }
   }
 
+  estimate(key: string, limits: Limits, priority: number): number {
+    return this.estimateStart(this.bucket(key), limits, priority);
+  }
+
   /**
    * When a call of `priority` arriving now could start: after the vendor's pause, and once the window has room
    * for it and for every waiter ahead of it. An estimate (calls in flight are assumed to end at once).
@@ -140,7 +155,7 @@ export class LocalLimiter implements Limiter {
     const windowMs = limits.windowMs ?? 60_000;
     const done = b.done.filter((t) => t > now - windowMs);
     const ahead = b.waiters.filter((w) => w.priority <= priority).length;
-    const over = done.length + b.inFlight + ahead + 1 - limits.perMinute;
+    const over = done.length + b.inFlight + ahead + 1 - capOf(limits, priority);
     let start = Math.max(now, b.pausedUntil);
     if (over > 0) start = Math.max(start, over <= done.length ? done[over - 1]! + windowMs : now + windowMs);
     return start;
@@ -165,10 +180,11 @@ export class LocalLimiter implements Limiter {
       if (b.vendorUntil <= now) b.vendorLeft = null;
       if (b.pausedUntil > now) waitMs = b.pausedUntil - now;
       else if (b.vendorLeft !== null && b.vendorLeft <= 0) waitMs = b.vendorUntil - now;
-      else if (b.done.length + b.inFlight >= limits.perMinute) {
-        // every slot is taken; calls in flight free theirs when they end (pump runs then)
-        if (!b.done.length) return;
-        waitMs = b.done[0]! + windowMs - now + 1;
+      else if (b.done.length + b.inFlight >= capOf(limits, b.waiters[0]!.priority)) {
+        // every slot it may take is taken; calls in flight free theirs when they end (pump runs then)
+        const used = b.done.length + b.inFlight - capOf(limits, b.waiters[0]!.priority);
+        if (used >= b.done.length) return;
+        waitMs = b.done[used]! + windowMs - now + 1;
       }
       if (waitMs > 0) {
         if (!b.timer) {

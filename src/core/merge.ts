@@ -8,6 +8,7 @@
 import type { Group, Run } from '../../schemas/run.js';
 import type { RunFilter } from '../../schemas/query.js';
 import { asGatewayError, type GatewayError } from './errors.js';
+import { facetsOf, matchFacets } from './facets.js';
 import { cmpKey, type Key, type ProviderState, type SourceState } from './cursor.js';
 export { cmpKey } from './cursor.js';
 import { fetchPage } from './pager.js';
@@ -22,33 +23,12 @@ export function keyOf(item: Listable): Key {
 
 /** Does a group match the filter? Filters on run-only fields (outcome, channel, agent) do not apply to groups. */
 export function matchesGroup(g: Group, f: RunFilter): boolean {
-  if (f.provider && !f.provider.includes(g.provider)) return false;
-  if (f.status && !f.status.includes(g.status)) return false;
-  if (f.group_id !== undefined && g.id !== f.group_id) return false;
-  const t = Date.parse(g.started_at);
-  if (f.from !== undefined && t < f.from) return false;
-  if (f.to !== undefined && t >= f.to) return false;
-  if (f.q !== undefined && !(g.name ?? '').toLowerCase().includes(f.q.toLowerCase())) return false;
-  return true;
+  return matchFacets(facetsOf(g), f);
 }
 
 /** Does a run match the filter (applied after mapping, whatever went down to the vendor)? */
 export function matches(run: Run, f: RunFilter): boolean {
-  if (f.provider && !f.provider.includes(run.provider)) return false;
-  if (f.status && !f.status.includes(run.status)) return false;
-  if (f.outcome && !f.outcome.includes(run.outcome)) return false;
-  if (f.channel && !f.channel.includes(run.channel)) return false;
-  if (f.agent_id !== undefined && run.agent.id !== f.agent_id) return false;
-  if (f.group_id !== undefined && run.group_id !== f.group_id) return false;
-  const t = Date.parse(run.started_at);
-  if (f.from !== undefined && t < f.from) return false;
-  if (f.to !== undefined && t >= f.to) return false;
-  if (f.q !== undefined) {
-    const q = f.q.toLowerCase();
-    const hay = [run.agent.name, run.scenario.name, run.target];
-    if (!hay.some((h) => h !== null && h.toLowerCase().includes(q))) return false;
-  }
-  return true;
+  return matchFacets(facetsOf(run), f);
 }
 
 /** One source's stream in the merge's order: a live vendor walk (SourceReader) or the run index (src/index/reader.ts). */

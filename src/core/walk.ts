@@ -58,7 +58,7 @@ export async function walkPage<T extends Syncable>(
         served.set(p, await indexState(gw, tenant, p, kind));
         return walk;
       }
-      const ix = await fromIndex(gw, tenant, p, kind, match, pb, at, scope, walk);
+      const ix = await fromIndex(gw, tenant, p, kind, filter, match, pb, at, scope, walk);
       if (ix.via === 'index') {
         served.set(p, ix);
         return walk;
@@ -107,6 +107,7 @@ async function fromIndex<T extends Syncable>(
   tenant: string,
   p: ProviderId,
   kind: IndexKind,
+  filter: RunFilter,
   match: (item: T) => boolean,
   pb: Key | null,
   at: number,
@@ -130,7 +131,7 @@ async function fromIndex<T extends Syncable>(
     const known = pi;
     return { via: 'index', status: () => known?.status(known.known) ?? { fresh_as_of: null, index: 'backfilling' } };
   }
-  const readers = pi.readers(prep, match, pb, deadline, scope);
+  const readers = pi.readers(prep, filter, match, pb, deadline, scope);
   try {
     await Promise.all(readers.map((r) => r.peek()));
   } catch (e) {

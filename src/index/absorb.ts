@@ -3,6 +3,8 @@
  * is never joined or rewritten again), join the rest (Sales Lab's scorecards), store them in
  * small chunks so that readers can go on while a slow join runs, and report the watermark.
  */
+import type { Group, Run } from '../../schemas/run.js';
+import { facetsOf } from '../core/facets.js';
 import type { Page } from '../core/pager.js';
 import type { Logger } from '../core/log.js';
 import { MapError, type Listable, type ListSource } from '../core/types.js';
@@ -77,7 +79,7 @@ export async function absorb<T extends Syncable>(o: {
       const final = FINAL_STATUSES.has(r.status) && !src.degraded;
       const h = held.get(r.id);
       if (!h) out.added += 1;
-      puts.push({ id: r.id, t, final, seen: src.degraded ? 0 : now, json });
+      puts.push({ id: r.id, t, final, seen: src.degraded ? 0 : now, json, facets: facetsOf(r as unknown as Run | Group) });
     }
     for (const r of chunk) {
       const t = Date.parse(r.started_at);

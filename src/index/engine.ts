@@ -43,6 +43,8 @@ export interface IndexHost {
   indexFingerprint(tenant: string, p: ProviderId): Promise<string>;
   limitsOf(p: ProviderId): Limits;
   record(p: ProviderId, err?: GatewayError): void;
+  /** When a call to the provider at `priority` could start, by its vendor budget (epoch ms). */
+  budgetStart(tenant: string, p: ProviderId, priority: number): Promise<number>;
 }
 
 /** A refetched item in the shape the list stores: the list's start (the keyset must not move), no detail-only parts the list lacks. */
@@ -133,6 +135,7 @@ export class RunIndex {
         return fresh ? listShape(fresh, JSON.parse(held.json) as Syncable) : null;
       },
       refreshBudget: () => this.takeRefresh(`${tenant}|${p}`, p),
+      budgetStart: (priority) => host.budgetStart(tenant, p, priority),
       record: (err) => host.record(p, err),
     });
   }

@@ -3,7 +3,9 @@
  * syncs, what a read needs first (a head sync when the head is stale or `no-cache` asks, the first
  * page when it is cold), and what the answer says about freshness.
  */
-import type { ProviderId } from '../../schemas/run.js';
+import type { Group, ProviderId, Run } from '../../schemas/run.js';
+import type { RunFilter } from '../../schemas/query.js';
+import { facetsOf } from '../core/facets.js';
 import type { Key } from '../core/cursor.js';
 import { GatewayError, asGatewayError } from '../core/errors.js';
 import type { Logger } from '../core/log.js';
@@ -44,6 +46,8 @@ export interface ProviderDeps<T extends Syncable> {
   refreshBudget: () => boolean;
   record: (err?: GatewayError) => void;
   onLane?: (lane: Lane, ok: boolean) => void;
+  /** When a vendor call at `priority` could start (epoch ms), by the credential's budget. */
+  budgetStart: (priority: number) => Promise<number>;
 }
 
 /** What a read got ready: the syncs, the floor, and why the head may be staler than asked. */
@@ -160,21 +164,29 @@ export class ProviderIndex<T extends Syncable> {
     const since = o.noCache ? o.at : o.at - this.d.settings.maxStalenessMs;
     const behind = o.fromHead ? syncs.filter((s) => s.bf.started && !s.headFresh(since)) : [];
     if (behind.length) {
-      waited = true;
       for (const s of behind) s.wantHead(since, by, o.noCache);
-      const results = await Promise.allSettled(
-        behind.map((s) => s.wait(() => s.headFresh(since), ['head'], o.deadline, 'the head could not be synced', () => s.wantHead(since, by))),
-      );
-      for (const r of results) if (r.status === 'rejected') syncError ??= asGatewayError(r.reason);
+      // a head sync the vendor budget cannot start before the deadline is not waited for: the answer says so
+      const start = await this.d.budgetStart(PRIORITY.head);
+      if (start > o.deadline) {
+        const s = Math.max(1, Math.ceil((start - this.d.clock()) / 1000));
+        syncError = new GatewayError('rate_limited', `${this.d.vendor}: the vendor's rate limit holds the head sync back for ${s} s; the runs are as of fresh_as_of`, {
+          retryAfterS: s,
+        });
+      } else {
+        waited = true;
+        const results = await Promise.allSettled(
+          behind.map((s) => s.wait(() => s.headFresh(since), ['head'], o.deadline, 'the head could not be synced', () => s.wantHead(since, by))),
+        );
+        for (const r of results) if (r.status === 'rejected') syncError ??= asGatewayError(r.reason);
+      }
     }
     return { syncs, floor: floorOf(syncs), syncError, waited };
   }
 
-  /** One reader per source, from `boundary`, waiting for the sync at most until `deadline`. */
-  readers(p: Prepared<T>, match: (item: T) => boolean, boundary: Key | null, deadline: number, scope: RequestScope): Array<IndexReader<T>> {
+  /** One reader per source, from `boundary`, for `filter`, waiting for the sync at most until `deadline`. */
+  readers(p: Prepared<T>, filter: RunFilter, match: (item: T) => boolean, boundary: Key | null, deadline: number, scope: RequestScope): Array<IndexReader<T>> {
     return p.syncs.map(
-      (s) =>
-        new IndexReader<T>(s.d.sourceId, s, this.d.store, match, boundary, p.floor, deadline, () => s.kick('backfill', scope)),
+      (s) => new IndexReader<T>(s.d.sourceId, s, this.d.store, { filter, match }, boundary, p.floor, deadline, () => s.kick('backfill', scope)),
     );
   }
 
@@ -190,7 +202,7 @@ export class ProviderIndex<T extends Syncable> {
       const item = shape(fresh, JSON.parse(held.json) as T);
       // kept unfinished whatever it says: the detail was read for a client (names may be missing when reference data
       // failed); the refresh lane reads it once more, strictly, before the index calls it final
-      await this.d.store.put(s.d.key, [{ id: held.id, t: held.t, final: false, seen: 0, json: JSON.stringify(item) }]);
+      await this.d.store.put(s.d.key, [{ id: held.id, t: held.t, final: false, seen: 0, json: JSON.stringify(item), facets: facetsOf(item as unknown as Run | Group) }]);
       return;
     }
   }

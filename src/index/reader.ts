@@ -5,17 +5,23 @@
  */
 import type { Key, SourceState } from '../core/cursor.js';
 import type { Reader } from '../core/merge.js';
+import { matchFacets } from '../core/facets.js';
+import type { RunFilter } from '../../schemas/query.js';
 import type { Syncable } from './absorb.js';
 import { endVerdict, verdict } from './docs.js';
 import type { SourceSync } from './source.js';
-import { StoreUnavailable, type IndexStore } from './types.js';
+import { StoreUnavailable, type IndexedItem, type IndexStore } from './types.js';
 
 export { StoreUnavailable } from './types.js';
 
-const BATCH = 200;
+/** Items read from the store at once: few at first (a page needs `limit`), more while a filter passes many by. */
+const FIRST_BATCH = 16;
+const MAX_BATCH = 256;
 
 export class IndexReader<T extends Syncable> implements Reader<T> {
-  private buf: T[] = [];
+  /** Items to hand out, in order; each opened (parsed) only when it becomes the head. */
+  private buf: Array<{ item: IndexedItem; open?: T }> = [];
+  private batch = FIRST_BATCH;
   /** The key of the last item passed (handed out or filtered away); the boundary at first. */
   private pos: Key | null;
   private state: 'open' | 'done' | 'floor' = 'open';
@@ -24,7 +30,8 @@ export class IndexReader<T extends Syncable> implements Reader<T> {
     readonly id: string,
     private readonly sync: SourceSync<T>,
     private readonly store: IndexStore,
-    private readonly match: (item: T) => boolean,
+    /** The list filter, matched on each item's facets (only matching items are opened), and the item-level check. */
+    private readonly want: { filter: RunFilter; match: (item: T) => boolean },
     boundary: Key | null,
     /** Items at or below it are the live path's (see SourceView.floor). */
     private readonly floor: number | null,
@@ -57,7 +64,13 @@ export class IndexReader<T extends Syncable> implements Reader<T> {
 
   async peek(): Promise<T | undefined> {
     for (;;) {
-      if (this.buf.length) return this.buf[0];
+      const head = this.buf[0];
+      if (head) {
+        head.open ??= JSON.parse(head.item.json) as T;
+        if (this.want.match(head.open)) return head.open;
+        this.buf.shift(); // an item stored without facets that does not match after all
+        continue;
+      }
       if (this.state !== 'open') return undefined;
       await this.fill();
     }
@@ -76,8 +89,10 @@ export class IndexReader<T extends Syncable> implements Reader<T> {
     const version = this.sync.version;
     const view = this.sync.view(this.floor);
     let batch;
+    const size = this.batch;
+    this.batch = Math.min(MAX_BATCH, this.batch * 2);
     try {
-      batch = await this.store.range(this.sync.d.key, this.pos, BATCH);
+      batch = await this.store.range(this.sync.d.key, this.pos, size);
     } catch {
       throw new StoreUnavailable();
     }
@@ -93,10 +108,10 @@ export class IndexReader<T extends Syncable> implements Reader<T> {
       }
       this.pos = [item.t, item.id];
       if (v === 'skip') continue;
-      const parsed = JSON.parse(item.json) as T;
-      if (this.match(parsed)) this.buf.push(parsed);
+      if (item.facets && !matchFacets(item.facets, this.want.filter)) continue;
+      this.buf.push({ item });
     }
-    if (batch.length === BATCH) return;
+    if (batch.length === size) return;
     const end = endVerdict(view);
     if (end === 'done') this.state = 'done';
     else if (end === 'floor') this.state = 'floor';

@@ -4,7 +4,9 @@
  * meets final runs it holds, with an overlap) and the refresh of unfinished runs — and the waits of
  * the requests that need them, each bounded by its deadline.
  */
+import type { Group, Run } from '../../schemas/run.js';
 import { GatewayError } from '../core/errors.js';
+import { facetsOf } from '../core/facets.js';
 import type { Logger } from '../core/log.js';
 import { fetchPage } from '../core/pager.js';
 import { PRIORITY } from '../core/limiter.js';
@@ -321,7 +323,7 @@ export class SourceSync<T extends Syncable> {
       if (!this.d.refreshBudget()) break;
       const fresh = await this.call(() => this.d.refetch(PRIORITY.refresh, scope, held));
       const item: IndexedItem = fresh
-        ? { id: held.id, t: Date.parse(fresh.started_at), final: FINAL_STATUSES.has(fresh.status), seen: this.d.clock(), json: JSON.stringify(fresh) }
+        ? { id: held.id, t: Date.parse(fresh.started_at), final: FINAL_STATUSES.has(fresh.status), seen: this.d.clock(), json: JSON.stringify(fresh), facets: facetsOf(fresh as unknown as Run | Group) }
         : { ...held, seen: this.d.clock() };
       await this.d.store.put(this.d.key, [item]);
       did += 1;

@@ -4,6 +4,7 @@
  */
 import type { Key } from '../core/cursor.js';
 import { GatewayError } from '../core/errors.js';
+import type { Facets } from '../core/facets.js';
 
 /** One indexed item (a Run or a Group), as the sync engine wrote it. */
 export interface IndexedItem {
@@ -16,6 +17,8 @@ export interface IndexedItem {
   seen: number;
   /** The item as the adapter mapped it (raw included), as JSON text. */
   json: string;
+  /** Its filterable fields: a filtered read opens only the items whose facets match (absent on items stored before them). */
+  facets?: Facets;
 }
 
 /** What a store can say about a source at once. */

@@ -111,14 +111,16 @@ function check(item: IndexedItem): void {
 }
 
 /** `t` first: the put script reads the old `t` from the stored text. */
-const serialise = (i: IndexedItem): string => JSON.stringify({ t: i.t, id: i.id, final: i.final === true, seen: i.seen, json: i.json });
+const serialise = (i: IndexedItem): string =>
+  JSON.stringify({ t: i.t, id: i.id, final: i.final === true, seen: i.seen, json: i.json, ...(i.facets ? { facets: i.facets } : {}) });
 
 function parse(text: string): IndexedItem {
   const o = JSON.parse(text) as Partial<IndexedItem>;
   if (typeof o.id !== 'string' || typeof o.t !== 'number' || typeof o.final !== 'boolean' || typeof o.seen !== 'number' || typeof o.json !== 'string') {
     throw new Error('simgate index: unreadable item in redis');
   }
-  return { id: o.id, t: o.t, final: o.final, seen: o.seen, json: o.json };
+  const facets = o.facets && typeof o.facets === 'object' && Array.isArray(o.facets.h) ? { facets: o.facets } : {};
+  return { id: o.id, t: o.t, final: o.final, seen: o.seen, json: o.json, ...facets };
 }
 
 /** The reply of the range and unfinished scripts: item texts, null for a member without its hash entry. */

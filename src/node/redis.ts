@@ -147,6 +147,11 @@ export class RedisLimiter implements Limiter {
     return this.local.full(key, limits);
   }
 
+  /** This instance's view: the vendor's pause, or its own local count while Redis is down (the shared budget is not known here). */
+  estimate(key: string, limits: Limits, priority: number): number {
+    return Math.max(this.pausedUntil.get(key) ?? 0, this.local.estimate(key, limits, priority));
+  }
+
   pause(key: string, untilMs: number): void {
     this.pausedUntil.set(key, Math.max(this.pausedUntil.get(key) ?? 0, untilMs));
     this.local.pause(key, untilMs);
