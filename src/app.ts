@@ -192,6 +192,6 @@ export async function buildApp(deps: AppDeps): Promise<{ app: App; gateway: Gate
   registerRuns(app, gateway);
   registerProviders(app, gateway);
   registerGroups(app, gateway);
-  registerOps(app, deps);
+  registerOps(app, { ...deps, collect: async () => gateway.index?.recount() });
   return { app, gateway };
 }

@@ -9,6 +9,8 @@ const HELP: Record<string, [string, 'counter' | 'gauge']> = {
   simgate_limiter_queued: ['Upstream calls waiting for the rate limiter, by provider', 'gauge'],
   simgate_breaker_state: ['Circuit breaker per provider: 0 closed, 1 half-open, 2 open', 'gauge'],
   simgate_gateway_rate_limited_total: ['Client requests refused by the per-key rate limit', 'counter'],
+  simgate_index_runs: ['Runs the run index holds, by provider (as this instance counts them)', 'gauge'],
+  simgate_index_sync_lag_seconds: ['Seconds since the stalest index head of a provider was synced with the vendor', 'gauge'],
 };
 
 const labelText = (l: Labels): string => {

@@ -168,15 +168,24 @@ export class RunIndex {
   async tick(background: (p: Promise<unknown>) => void = (p) => void p.catch(() => {})): Promise<void> {
     if (!this.usable()) return;
     if (this.pendingWarm) this.warm(this.pendingWarm);
-    const counts = new Map<string, number>();
     for (const pi of this.made) {
       for (const s of pi.known) {
         s.kick('refresh', { background });
         if (!s.bf.done) s.kick('backfill', { background });
-        if (pi.d.kind === 'runs') {
-          const st = await this.store.stats(s.d.key).catch(() => null);
-          if (st) counts.set(pi.d.provider, (counts.get(pi.d.provider) ?? 0) + st.items);
-        }
+      }
+    }
+    await this.recount();
+  }
+
+  /** Counts the runs held per provider for the gauges (GET /metrics asks before it renders). */
+  async recount(): Promise<void> {
+    if (!this.usable()) return;
+    const counts = new Map<string, number>();
+    for (const pi of this.made) {
+      if (pi.d.kind !== 'runs') continue;
+      for (const s of pi.known) {
+        const st = await this.store.stats(s.d.key).catch(() => null);
+        if (st) counts.set(pi.d.provider, (counts.get(pi.d.provider) ?? 0) + st.items);
       }
     }
     for (const [p, n] of counts) this.counted.set(p, n);

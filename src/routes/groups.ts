@@ -11,7 +11,7 @@ const listRoute = createRoute({
   path: '/v1/groups',
   summary: 'Batches of runs (Synthflow simulation sessions, SigmaMind batch runs, Cekura results), merged, newest first',
   description:
-    'Same pagination, cursor and partial-result envelope as /v1/runs. Filters that apply to groups: `provider`, `status`, `group_id`, ' +
+    'Read from the run index, like /v1/runs: same pagination, cursor, freshness and partial-result envelope. Filters that apply to groups: `provider`, `status`, `group_id`, ' +
     '`q` (group name), `from`/`to` (started_at); run-only filters (`outcome`, `channel`, `agent_id`) and `include` are ignored.',
   security: [{ gatewayKey: [] }],
   request: { query: RunsQuery },
@@ -29,7 +29,7 @@ const oneRoute = createRoute({
   request: { params: z.object({ id: z.string().openapi({ param: { name: 'id', in: 'path' }, example: 'cekura:4012' }) }) },
   responses: {
     200: { description: 'The group', content: { 'application/json': { schema: z.object({ data: Group }) } } },
-    ...errorResponses(401, 403, 404, 502, 503, 504),
+    ...errorResponses(401, 403, 404, 429, 502, 503, 504),
   },
 });
 

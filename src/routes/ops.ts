@@ -10,6 +10,8 @@ export interface OpsDeps {
   readiness?: () => Promise<Record<string, { ok: boolean; message?: string }>>;
   /** Serves a static asset of the docs page (swagger-ui-dist), or null when absent. */
   docsAsset?: (name: string) => Promise<Response | null>;
+  /** Brings the gauges up to date before /metrics renders them (the run index's counts). */
+  collect?: () => Promise<void>;
 }
 
 const DOCS_ASSETS = new Set(['swagger-ui.css', 'swagger-ui-bundle.js', 'swagger-ui-standalone-preset.js', 'favicon-32x32.png']);
@@ -37,7 +39,10 @@ export function registerOps(app: App, deps: OpsDeps): void {
 
   if (deps.metrics && deps.metricsEnabled !== false) {
     const m = deps.metrics;
-    app.get('/metrics', (c) => c.body(m.render(), 200, { 'Content-Type': 'text/plain; version=0.0.4; charset=utf-8' }));
+    app.get('/metrics', async (c) => {
+      await deps.collect?.().catch(() => {});
+      return c.body(m.render(), 200, { 'Content-Type': 'text/plain; version=0.0.4; charset=utf-8' });
+    });
   }
 
   app.doc31('/openapi.json', {

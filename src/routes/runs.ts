@@ -16,7 +16,7 @@ const ERROR_TEXT: Record<number, string> = {
   403: '`forbidden`: the key lacks the scope',
   404: '`not_found`: malformed id, unknown provider, another tenant\'s run, or no such run',
   405: '`method_not_allowed`, with `Allow`',
-  429: '`rate_limited`, with Retry-After',
+  429: '`rate_limited`, with Retry-After: the key\'s own limit, or the vendor\'s budget cannot serve the call before the deadline',
   502: '`provider_error`: every requested provider failed',
   503: '`provider_unavailable`',
   504: '`provider_timeout`',
@@ -47,9 +47,11 @@ const listRoute = createRoute({
   path: '/v1/runs',
   summary: 'Runs of all the tenant\'s providers, merged, newest started_at first',
   description:
-    'Following `next_cursor` until it is null returns every matching run exactly once, across ties of `started_at` and while vendors add runs at the head. ' +
-    'A cursor only continues the query (filters) and tenant that made it. When some providers fail, the page holds the others\' runs, `partial` is true and ' +
-    'the failed provider carries its error; its runs catch up on later pages. Only when every requested provider fails is the answer an error.',
+    'Read from the run index (each vendor list synced once; see docs/run-index.md). Following `next_cursor` until it is null returns every matching run ' +
+    'exactly once, across ties of `started_at` and while vendors add runs at the head. A cursor only continues the query (filters) and tenant that made it. ' +
+    'Each provider says `fresh_as_of`, `index` (`ready` / `backfilling` with `oldest`) and, when a head sync it needed failed, `sync_error`. ' +
+    'No request waits longer than `requestTimeoutMs`: a provider that cannot give its part in time carries `provider_timeout`, `partial` is true and its ' +
+    'runs come on later pages. `Cache-Control: no-cache` re-syncs the head of each vendor list first. Only when every requested provider fails is the answer an error.',
   security: [{ gatewayKey: [] }],
   request: { query: RunsQuery },
   responses: {
@@ -62,11 +64,14 @@ const oneRoute = createRoute({
   method: 'get',
   path: '/v1/runs/{id}',
   summary: 'One run in full (transcript and evaluations included)',
+  description:
+    'A finished run comes from the cache; `Cache-Control: no-cache` fetches a run that can still change. Not served within `requestTimeoutMs`: ' +
+    '504 `provider_timeout`, or 429 `rate_limited` with `Retry-After` when the vendor\'s rate limit holds it back.',
   security: [{ gatewayKey: [] }],
   request: { params: IdParam, query: OneQuery },
   responses: {
     200: { description: 'The run', content: { 'application/json': { schema: z.object({ data: Run }) } } },
-    ...errorResponses(400, 401, 403, 404, 502, 503, 504),
+    ...errorResponses(400, 401, 403, 404, 429, 502, 503, 504),
   },
 });
 
@@ -80,7 +85,7 @@ const recordingRoute = createRoute({
   responses: {
     200: { description: 'The recording', content: { 'audio/wav': { schema: z.any() }, 'video/mp4': { schema: z.any() } } },
     206: { description: 'Part of the recording (Range)' },
-    ...errorResponses(401, 403, 404, 502, 503, 504),
+    ...errorResponses(401, 403, 404, 429, 502, 503, 504),
   },
 });
 

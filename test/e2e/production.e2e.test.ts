@@ -209,6 +209,9 @@ describe('observability', () => {
     expect(text).toMatch(/^simgate_limiter_queued\{provider="pathsim"\} \d+$/m);
     expect(text).toMatch(/^simgate_breaker_state\{origin="http:\/\/127\.0\.0\.1:\d+",provider="pathsim"\} [012]$/m);
     expect(text).toMatch(/^simgate_gateway_rate_limited_total\{tenant="t"\} \d+$/m);
+    // the run index: runs held (every PathSim session once the backfill is done) and how old its head is
+    expect(Number(/^simgate_index_runs\{provider="pathsim"\} (\d+)$/m.exec(text)?.[1])).toBe(sim.sessions().length);
+    expect(Number(/^simgate_index_sync_lag_seconds\{provider="pathsim"\} ([\d.]+)$/m.exec(text)?.[1])).toBeGreaterThanOrEqual(0);
   });
 
   it('logs are JSON lines with the request id and never a secret', () => {
