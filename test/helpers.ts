@@ -1,6 +1,8 @@
 /** Test helpers: a gateway over real HTTP on loopback in front of real simulators. */
+import { expect } from 'vitest';
 import type { Config } from '../src/config.js';
-import { startGateway, type RunningGateway } from '../src/server.js';
+import { startGateway, type RunningGateway, type StartOptions } from '../src/server.js';
+import type { Fault } from '../adapters/simkit.js';
 import { silentLogger } from '../src/core/log.js';
 import { RunList, type Run } from '../schemas/run.js';
 import type { Simulators } from '../adapters/simulators.js';
@@ -31,6 +33,56 @@ export function client(url: string, defaultKey: string, o: { cache?: boolean } =
 
 export async function gatewayFor(config: Config): Promise<RunningGateway> {
   return startGateway({ config, port: 0, log: silentLogger });
+}
+
+/**
+ * Runs `fn` against a gateway started afresh (its run index empty: what the vendors answer decides the answer),
+ * as `key`, and closes it afterwards.
+ */
+export async function withFreshGateway<T>(o: Omit<StartOptions, 'log'>, key: string, fn: (c: Client) => Promise<T>): Promise<T> {
+  const g = await startGateway({ port: 0, log: silentLogger, ...o });
+  try {
+    return await fn(client(g.url, key));
+  } finally {
+    await g.close(100);
+  }
+}
+
+/**
+ * With the index filled, a vendor failing on `fault` still answers from the index: 200, nothing partial, the same
+ * runs, `sync_error` saying why, `fresh_as_of` unchanged, no secret in the body; once the vendor is back the same
+ * request re-syncs the head (fresher, no sync_error). `c` sends no-cache.
+ */
+export async function expectServedFromIndexWhileFailing(
+  c: Client,
+  provider: string,
+  server: { injectFault(f: Fault): void; clearFaults(): void },
+  fault: Fault,
+  secret: string,
+  code = 'provider_error',
+): Promise<void> {
+  await walk(c, 'limit=100');
+  const before = await c.json<RunList>('/v1/runs?limit=20');
+  expect(before.status).toBe(200);
+  const fresh = before.body.providers[provider]!;
+  expect(fresh).toEqual({ status: 'ok', cache: 'bypass', fresh_as_of: expect.any(String), index: 'ready' });
+  server.injectFault(fault);
+  const r = await c.json<RunList>('/v1/runs?limit=20');
+  server.clearFaults();
+  expect(r.status).toBe(200);
+  expect(r.body.partial).toBe(false);
+  expect(r.body.data).toEqual(before.body.data);
+  expect(r.body.providers[provider]).toEqual({
+    status: 'ok',
+    cache: 'bypass',
+    fresh_as_of: fresh.fresh_as_of,
+    index: 'ready',
+    sync_error: { code, message: expect.any(String), retryable: code !== 'provider_error' },
+  });
+  expect(JSON.stringify(r.body)).not.toContain(secret);
+  const again = await c.json<RunList>('/v1/runs?limit=20');
+  expect(again.body.providers[provider]!.sync_error).toBeUndefined();
+  expect(Date.parse(again.body.providers[provider]!.fresh_as_of!)).toBeGreaterThan(Date.parse(fresh.fresh_as_of!));
 }
 
 /** Follows next_cursor to the end; every page is validated against the RunList schema. */

@@ -4,6 +4,12 @@
  * errors. A store that fails (Redis down) degrades to "no cache", never to a failed request.
  */
 import type { Metrics } from './metrics.js';
+import { withDeadline } from './deadline.js';
+
+/** Cache keys carry the tenant, the provider and the credential's fingerprint: nothing is shared across tenants. */
+export function cachePrefix(tenant: string, p: string, fp: string): string {
+  return `v1|${tenant}|${p}|${fp}|`;
+}
 
 /** A key-value store with expiry; values are strings. */
 export interface CacheStore {
@@ -167,7 +173,7 @@ export class Cache {
     }
     this.metrics?.inc('simgate_cache_requests_total', { result: bypass ? 'bypass' : 'miss' });
     const value = this.coalesced(key, load, policy, background, o.share);
-    return { value: await withDeadline(value, o.deadline, o.late), result: bypass ? 'bypass' : 'miss' };
+    return { value: await withDeadline(value, o.deadline, o.late ?? (() => new Error('deadline passed'))), result: bypass ? 'bypass' : 'miss' };
   }
 
   /** One load per key at a time: concurrent callers share it. The store write does not hold the answer back. */
@@ -197,20 +203,3 @@ export class Cache {
   }
 }
 
-/** `p`, or `late()` thrown once `deadline` passes (p goes on for whoever else waits for it). */
-function withDeadline<T>(p: Promise<T>, deadline: number | undefined, late: (() => Error) | undefined): Promise<T> {
-  if (deadline === undefined || !Number.isFinite(deadline)) return p;
-  return new Promise<T>((resolve, reject) => {
-    const timer = setTimeout(() => reject(late ? late() : new Error('deadline passed')), Math.max(0, deadline - Date.now()));
-    p.then(
-      (v) => {
-        clearTimeout(timer);
-        resolve(v);
-      },
-      (e: unknown) => {
-        clearTimeout(timer);
-        reject(e);
-      },
-    );
-  });
-}

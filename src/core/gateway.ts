@@ -1,16 +1,16 @@
 /**
  * The per-request work behind the routes: which providers a tenant has, an upstream client per
  * provider credential (cache, limiter, breaker), the runs and groups lists (walk.ts, from the run
- * index where it can), one run, a recording.
+ * index where it can); one run, group or recording is details.ts.
  */
-import type { Group, ProviderId, ProviderInfo, ProviderStatus, Run } from '../../schemas/run.js';
+import type { Group, ProviderId, ProviderStatus, Run } from '../../schemas/run.js';
 import type { Include, RunFilter } from '../../schemas/query.js';
 import type { Config, TenantProvider } from '../config.js';
 import { CursorCodec } from './cursor.js';
 import { GatewayError } from './errors.js';
 import { sha256Hex } from './crypto.js';
 import { Breaker } from './breaker.js';
-import { POLICIES, type Cache } from './cache.js';
+import { cachePrefix, type Cache } from './cache.js';
 import type { Metrics } from './metrics.js';
 import type { Limiter, Limits } from './limiter.js';
 import type { Logger } from './log.js';
@@ -18,10 +18,10 @@ import { matches, matchesGroup } from './merge.js';
 import { walkPage } from './walk.js';
 import { Upstream } from './upstream.js';
 import { RequestScope } from './scope.js';
-import { MapError, type Adapter, type AdapterContext } from './types.js';
-import { DEFAULT_INDEX_SETTINGS, RunIndex, type IndexHost, type IndexSettings } from '../index/engine.js';
+import type { Adapter, AdapterContext } from './types.js';
+import { Details, shape } from './details.js';
+import { RunIndex, settingsOf, type IndexHost } from '../index/engine.js';
 import type { IndexStore } from '../index/types.js';
-import { FINAL_STATUSES } from '../index/absorb.js';
 
 export interface GatewayDeps {
   config: Config;
@@ -51,24 +51,6 @@ export interface ListPage<T> {
   providers: Record<string, ProviderStatus>;
 }
 
-/** Cache keys carry the tenant, the provider and the credential's fingerprint: nothing is shared across tenants. */
-export function cachePrefix(tenant: string, p: ProviderId, fp: string): string {
-  return `v1|${tenant}|${p}|${fp}|`;
-}
-
-/** The run index's settings from the config (`index`). */
-export function indexSettings(config: Config): IndexSettings {
-  const c = config.index ?? {};
-  return {
-    ...DEFAULT_INDEX_SETTINGS,
-    ...(c.enabled !== undefined ? { enabled: c.enabled } : {}),
-    ...(c.horizonDays !== undefined ? { horizonDays: c.horizonDays } : {}),
-    ...(c.maxStalenessMs !== undefined ? { maxStalenessMs: c.maxStalenessMs } : {}),
-    ...(c.overlapMs !== undefined ? { overlapMs: c.overlapMs } : {}),
-    ...(c.refreshMinMs !== undefined ? { refreshMinMs: c.refreshMinMs } : {}),
-    ...(c.refreshMaxMs !== undefined ? { refreshMaxMs: c.refreshMaxMs } : {}),
-  };
-}
 
 export class Gateway implements IndexHost {
   readonly codec: CursorCodec;
@@ -77,16 +59,17 @@ export class Gateway implements IndexHost {
   readonly breakers = new Map<string, Breaker>();
   private readonly fingerprints = new Map<string, Promise<string>>();
 
-  /** Answers of GET /v1/runs/{id} by run and include, with the cached text they were made from. */
-  private readonly answers = new Map<string, { source: string; body: string }>();
   /** Limiter keys seen so far, with their provider (for the queue-depth gauge). */
   private readonly limiterKeys = new Map<string, ProviderId>();
   /** The run index (null without a store). */
   readonly index: RunIndex | null;
+  /** One run, group or recording. */
+  readonly details: Details;
 
   constructor(readonly deps: GatewayDeps) {
     this.codec = new CursorCodec(deps.cursorSecret);
-    this.index = deps.indexStore ? new RunIndex(deps.indexStore, this, indexSettings(deps.config), deps.clock, deps.log, deps.metrics) : null;
+    this.details = new Details(this);
+    this.index = deps.indexStore ? new RunIndex(deps.indexStore, this, settingsOf(deps.config), deps.clock, deps.log, deps.metrics) : null;
     const m = deps.metrics;
     if (m) {
       const code = { closed: 0, half_open: 1, open: 2 } as const;
@@ -208,26 +191,11 @@ export class Gateway implements IndexHost {
     this.health.set(p, h);
   }
 
-  /** The state of a tenant's provider's run index for GET /v1/providers (`disabled` when the config turns the index off). */
-  async indexSummary(tenant: string, p: ProviderId): Promise<ProviderInfo['index']> {
-    const none = { runs: 0, oldest: null, fresh_as_of: null };
-    if (!this.index?.settings.enabled) return { state: 'disabled', ...none };
-    try {
-      const pi = await this.index.provider(tenant, p, 'runs');
-      return pi ? await pi.summary() : { state: 'empty', ...none };
-    } catch {
-      // the store is down: say what this instance last saw
-      const pi = await this.index.provider(tenant, p, 'runs').catch(() => null);
-      const st = pi?.status(pi.known);
-      return { state: st ? st.index : 'empty', ...none, fresh_as_of: st?.fresh_as_of ?? null };
-    }
-  }
-
   /** One page of the merged runs list. */
   async listRuns(tenant: string, filter: RunFilter, o: { limit: number; cursor?: string | undefined; include: Include[] }, scope: RequestScope): Promise<ListPage<Run>> {
     const page = await walkPage<Run>(this, tenant, filter, o, scope, 'runs', (p) => this.adapter(p).sources, (r) => matches(r, filter));
     let runs = page.data;
-    if (o.include.includes('transcript') || o.include.includes('evaluations')) runs = await this.enrich(tenant, runs, scope, page.providers);
+    if (o.include.includes('transcript') || o.include.includes('evaluations')) runs = await this.details.enrich(tenant, runs, scope, page.providers);
     return { ...page, data: runs.map((r) => shape(r, o.include)), partial: page.partial || Object.values(page.providers).some((s) => s.status === 'error') };
   }
 
@@ -235,27 +203,6 @@ export class Gateway implements IndexHost {
   async listGroups(tenant: string, filter: RunFilter, o: { limit: number; cursor?: string | undefined }, scope: RequestScope): Promise<ListPage<Group>> {
     const page = await walkPage<Group>(this, tenant, filter, o, scope, 'groups', (p) => this.adapter(p).groups?.sources, (g) => matchesGroup(g, filter));
     return { ...page, data: page.data.map(({ raw: _raw, ...g }) => g) };
-  }
-
-  /** Fetches each run in full where the list did not carry transcript / evaluations. */
-  private async enrich(tenant: string, runs: Run[], scope: RequestScope, providers: Record<string, ProviderStatus>): Promise<Run[]> {
-    const out = [...runs];
-    const todo = runs.map((r, i) => ({ r, i })).filter(({ r }) => r.transcript === undefined || r.evaluations === undefined);
-    let next = 0;
-    const worker = async (): Promise<void> => {
-      while (next < todo.length) {
-        const { r, i } = todo[next++]!;
-        try {
-          const full = await this.fetchRun(tenant, r.provider, r.id.slice(r.provider.length + 1), scope);
-          if (full) out[i] = { ...r, transcript: full.transcript ?? [], evaluations: full.evaluations ?? [] };
-        } catch (e) {
-          const err = e instanceof GatewayError ? e : new GatewayError('provider_error', `${r.provider}: detail failed`);
-          providers[r.provider] = { status: 'error', error: { code: err.code, message: `detail of ${r.id}: ${err.message}`, retryable: err.retryable } };
-        }
-      }
-    };
-    await Promise.all(Array.from({ length: Math.min(4, todo.length) }, worker));
-    return out;
   }
 
   /** Parses `<provider>:<native key>` (runs and groups); anything else (or another tenant's provider) is not_found. */
@@ -266,102 +213,5 @@ export class Gateway implements IndexHost {
     return { provider: p, native: m[2]! };
   }
 
-  /** Runs one adapter call for a provider, recording its health; an unreadable vendor item is a provider_error. */
-  private async call<T>(provider: ProviderId, fn: () => Promise<T>): Promise<T> {
-    try {
-      const out = await fn();
-      this.record(provider);
-      return out;
-    } catch (e) {
-      const err =
-        e instanceof MapError
-          ? new GatewayError('provider_error', `${this.adapter(provider).spec.name}: the vendor's answer cannot be read (${e.message})`, { provider, retryable: false })
-          : e;
-      if (err instanceof GatewayError) this.record(provider, err);
-      throw err;
-    }
-  }
 
-  /**
-   * One run from its adapter, through the cache: a finished run is immutable and kept long,
-   * an unfinished one briefly; `Cache-Control: no-cache` asks the vendor afresh.
-   */
-  private async fetchRun(tenant: string, provider: ProviderId, key: string, scope: RequestScope): Promise<Run | null> {
-    const text = await this.fetchRunText(tenant, provider, key, scope);
-    return text ? (JSON.parse(text) as Run) : null;
-  }
-
-  /** The run as JSON text, through the cache (the cache is asked first: a hit builds no upstream client). */
-  private async fetchRunText(tenant: string, provider: ProviderId, key: string, scope: RequestScope): Promise<string | null> {
-    const load = async (): Promise<string | null> => {
-      const ctx = await this.context(tenant, provider, scope);
-      const run = await this.call(provider, () => this.adapter(provider).getRun(ctx, key));
-      // the index's copy follows what the vendor just said (a run still running, say)
-      if (run) this.index?.noteRun(tenant, provider, run, scope.background);
-      return run ? JSON.stringify(run) : null;
-    };
-    const cache = this.deps.cache;
-    const tp = this.deps.config.tenants[tenant]?.providers[provider];
-    if (!cache || !tp) return load();
-    const prefix = cachePrefix(tenant, provider, await this.fingerprint(tp.apiKey));
-    const final = (v: string): boolean => FINAL_STATUSES.has((JSON.parse(v) as Run).status);
-    const r = await cache.get(`${prefix}run:${key}`, load, (v) => (final(v) ? POLICIES.long : POLICIES.list), {
-      bypass: scope.bypassCache,
-      // `no-cache` re-reads a run that can still change; a finished one comes from the cache
-      keep: final,
-      background: scope.background,
-      deadline: scope.deadline,
-      late: () => new GatewayError('provider_timeout', `${this.adapter(provider).spec.name}: no answer within the request deadline`, { provider }),
-    });
-    scope.noteCache(provider, r.result);
-    return r.value;
-  }
-
-  /**
-   * GET /v1/runs/{id} as response text (`{"data": Run}` with transcript and evaluations). The answer for a
-   * cached run is remembered while the cached text stays the same, so a cache hit is not re-serialised.
-   */
-  async getRunJson(tenant: string, id: string, include: Include[], scope: RequestScope): Promise<string> {
-    const { provider, native } = this.parseRunId(tenant, id);
-    const text = await this.fetchRunText(tenant, provider, native, scope);
-    if (!text) throw new GatewayError('not_found', `no run ${id}`, { retryable: false });
-    const memoKey = `${tenant}|${provider}|${native}|${[...include].sort().join(',')}`;
-    const memo = this.answers.get(memoKey);
-    if (memo && memo.source === text) return memo.body;
-    const run = JSON.parse(text) as Run;
-    const body = JSON.stringify({ data: shape({ ...run, transcript: run.transcript ?? [], evaluations: run.evaluations ?? [] }, ['transcript', 'evaluations', ...include]) });
-    if (this.answers.size >= 2000) this.answers.clear();
-    this.answers.set(memoKey, { source: text, body });
-    return body;
-  }
-
-  async getGroup(tenant: string, id: string, scope: RequestScope): Promise<Group> {
-    const { provider, native } = this.parseRunId(tenant, id);
-    const groups = this.adapter(provider).groups;
-    if (!groups) throw new GatewayError('not_found', `${provider} has no groups`, { retryable: false });
-    const ctx = await this.context(tenant, provider, scope);
-    const g = await this.call(provider, () => groups.get(ctx, native));
-    if (!g) throw new GatewayError('not_found', `no group ${id}`, { retryable: false });
-    const { raw: _raw, ...rest } = g;
-    return rest;
-  }
-
-  async recording(tenant: string, id: string, range: string | undefined, scope: RequestScope): Promise<Response> {
-    const { provider, native } = this.parseRunId(tenant, id);
-    const a = this.adapter(provider);
-    if (!a.recording) throw new GatewayError('not_found', `${provider} runs have no recordings`, { retryable: false });
-    const ctx = await this.context(tenant, provider, scope);
-    const res = await this.call(provider, () => a.recording!(ctx, native, range));
-    if (!res) throw new GatewayError('not_found', `run ${id} has no recording`, { retryable: false });
-    return res;
-  }
-}
-
-/** Leaves out what the client did not ask for. */
-export function shape(run: Run, include: Include[]): Run {
-  const out: Run = { ...run };
-  if (!include.includes('transcript')) delete out.transcript;
-  if (!include.includes('evaluations')) delete out.evaluations;
-  if (!include.includes('raw')) delete out.raw;
-  return out;
 }

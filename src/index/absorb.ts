@@ -18,6 +18,11 @@ const JOIN_CHUNK = 4;
 
 export type Syncable = Listable & { status: string };
 
+/** An item as the index stores it: its keyset position, whether it is final, when it was seen, its text and facets. */
+export function toIndexed(r: Syncable, seen: number, final = FINAL_STATUSES.has(r.status)): IndexedItem {
+  return { id: r.id, t: Date.parse(r.started_at), final, seen, json: JSON.stringify(r), facets: facetsOf(r as unknown as Run | Group) };
+}
+
 export interface Absorbed {
   /** Ids the index did not hold before. */
   added: number;
@@ -73,13 +78,9 @@ export async function absorb<T extends Syncable>(o: {
     const ready = src.join && todo.length ? await src.join(todo) : todo;
     const puts: IndexedItem[] = [];
     for (const r of ready) {
-      const t = Date.parse(r.started_at);
-      const json = JSON.stringify(r);
+      if (!held.has(r.id)) out.added += 1;
       // a degraded listing's runs stay open, due at once: the refresh reads them again with what was missing
-      const final = FINAL_STATUSES.has(r.status) && !src.degraded;
-      const h = held.get(r.id);
-      if (!h) out.added += 1;
-      puts.push({ id: r.id, t, final, seen: src.degraded ? 0 : now, json, facets: facetsOf(r as unknown as Run | Group) });
+      puts.push(src.degraded ? toIndexed(r, 0, false) : toIndexed(r, now));
     }
     for (const r of chunk) {
       const t = Date.parse(r.started_at);

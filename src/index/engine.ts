@@ -3,7 +3,8 @@
  * store, the refresh budget per vendor credential, the background tick that refreshes unfinished
  * runs, and the gauges of /metrics.
  */
-import type { ProviderId } from '../../schemas/run.js';
+import type { ProviderId, ProviderInfo } from '../../schemas/run.js';
+import type { Config } from '../config.js';
 import { GatewayError } from '../core/errors.js';
 import type { Limits } from '../core/limiter.js';
 import type { Logger } from '../core/log.js';
@@ -12,7 +13,7 @@ import { RequestScope } from '../core/scope.js';
 import { MapError, type Adapter, type AdapterContext, type Listable, type ListSource } from '../core/types.js';
 import type { Syncable } from './absorb.js';
 import { ProviderIndex, type IndexKind } from './provider.js';
-import type { SyncSettings } from './source.js';
+import type { SyncSettings } from './deps.js';
 import type { IndexedItem, IndexStore } from './types.js';
 
 export interface IndexSettings extends SyncSettings {
@@ -33,6 +34,20 @@ export const DEFAULT_INDEX_SETTINGS: IndexSettings = {
   refreshMaxMs: 3_600_000,
   refreshShare: 0.1,
 };
+
+/** The run index's settings from the config (`index`). */
+export function settingsOf(config: Config): IndexSettings {
+  const c = config.index ?? {};
+  return {
+    ...DEFAULT_INDEX_SETTINGS,
+    ...(c.enabled !== undefined ? { enabled: c.enabled } : {}),
+    ...(c.horizonDays !== undefined ? { horizonDays: c.horizonDays } : {}),
+    ...(c.maxStalenessMs !== undefined ? { maxStalenessMs: c.maxStalenessMs } : {}),
+    ...(c.overlapMs !== undefined ? { overlapMs: c.overlapMs } : {}),
+    ...(c.refreshMinMs !== undefined ? { refreshMinMs: c.refreshMinMs } : {}),
+    ...(c.refreshMaxMs !== undefined ? { refreshMaxMs: c.refreshMaxMs } : {}),
+  };
+}
 
 /** What the index needs of the gateway around it. */
 export interface IndexHost {
@@ -79,6 +94,21 @@ export class RunIndex {
     if (metrics) {
       metrics.gauge('simgate_index_runs', () => [...this.counted].map(([provider, n]) => [{ provider }, n]));
       metrics.gauge('simgate_index_sync_lag_seconds', () => this.lag().map(([provider, s]) => [{ provider }, s]));
+    }
+  }
+
+  /** The state of a tenant's provider's index for GET /v1/providers (`disabled` when the config turns it off). */
+  async summary(tenant: string, p: ProviderId): Promise<ProviderInfo['index']> {
+    const none = { runs: 0, oldest: null, fresh_as_of: null };
+    if (!this.settings.enabled) return { state: 'disabled', ...none };
+    const pi = await this.provider(tenant, p, 'runs').catch(() => null);
+    if (!pi) return { state: 'empty', ...none };
+    try {
+      return await pi.summary();
+    } catch {
+      // the store is down: say what this instance last saw
+      const st = pi.status(pi.known);
+      return { state: pi.known.length ? st.index : 'empty', ...none, fresh_as_of: st.fresh_as_of };
     }
   }
 

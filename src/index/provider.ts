@@ -3,9 +3,8 @@
  * syncs, what a read needs first (a head sync when the head is stale or `no-cache` asks, the first
  * page when it is cold), and what the answer says about freshness.
  */
-import type { Group, ProviderId, Run } from '../../schemas/run.js';
+import type { ProviderId } from '../../schemas/run.js';
 import type { RunFilter } from '../../schemas/query.js';
-import { facetsOf } from '../core/facets.js';
 import type { Key } from '../core/cursor.js';
 import { GatewayError, asGatewayError } from '../core/errors.js';
 import type { Logger } from '../core/log.js';
@@ -13,9 +12,11 @@ import type { RequestScope } from '../core/scope.js';
 import type { ListSource } from '../core/types.js';
 import type { Upstream } from '../core/upstream.js';
 import { PRIORITY } from '../core/limiter.js';
-import type { Syncable } from './absorb.js';
+import { withDeadline } from '../core/deadline.js';
+import { toIndexed, type Syncable } from './absorb.js';
 import { IndexReader } from './reader.js';
-import { SourceSync, type Lane, type SyncSettings } from './source.js';
+import { SourceSync } from './source.js';
+import type { Lane, SyncSettings } from './deps.js';
 import type { IndexedItem, IndexStore } from './types.js';
 
 export type IndexKind = 'runs' | 'groups';
@@ -140,7 +141,8 @@ export class ProviderIndex<T extends Syncable> {
       scope.background(this.discovering.catch(() => {}));
       return this.ids;
     }
-    return raceDeadline(this.discovering, deadline - this.d.clock(), `${this.d.vendor}: its listings could not be read within the request deadline`);
+    const late = (): Error => new GatewayError('provider_timeout', `${this.d.vendor}: its listings could not be read within the request deadline`, { retryable: true });
+    return withDeadline(this.discovering, deadline, late);
   }
 
   /**
@@ -202,7 +204,7 @@ export class ProviderIndex<T extends Syncable> {
       const item = shape(fresh, JSON.parse(held.json) as T);
       // kept unfinished whatever it says: the detail was read for a client (names may be missing when reference data
       // failed); the refresh lane reads it once more, strictly, before the index calls it final
-      await this.d.store.put(s.d.key, [{ id: held.id, t: held.t, final: false, seen: 0, json: JSON.stringify(item), facets: facetsOf(item as unknown as Run | Group) }]);
+      await this.d.store.put(s.d.key, [{ ...toIndexed(item, 0, false), t: held.t }]);
       return;
     }
   }
@@ -248,21 +250,4 @@ function floorOf<T extends Syncable>(syncs: Array<SourceSync<T>>): number | null
     if ((s.bf.done === 'horizon' || s.bf.done === 'bounded') && s.bf.reached !== null) floor = floor === null ? s.bf.reached : Math.max(floor, s.bf.reached);
   }
   return floor;
-}
-
-/** `p`, or provider_timeout once `leftMs` have passed (p goes on). */
-function raceDeadline<R>(p: Promise<R>, leftMs: number, message: string): Promise<R> {
-  return new Promise<R>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new GatewayError('provider_timeout', message, { retryable: true })), Math.max(0, leftMs));
-    p.then(
-      (v) => {
-        clearTimeout(timer);
-        resolve(v);
-      },
-      (e: unknown) => {
-        clearTimeout(timer);
-        reject(e);
-      },
-    );
-  });
 }

@@ -4,75 +4,17 @@
  * meets final runs it holds, with an overlap) and the refresh of unfinished runs — and the waits of
  * the requests that need them, each bounded by its deadline.
  */
-import type { Group, Run } from '../../schemas/run.js';
 import { GatewayError } from '../core/errors.js';
-import { facetsOf } from '../core/facets.js';
-import type { Logger } from '../core/log.js';
 import { fetchPage } from '../core/pager.js';
 import { PRIORITY } from '../core/limiter.js';
 import { RequestScope } from '../core/scope.js';
-import type { ListSource } from '../core/types.js';
-import type { Upstream } from '../core/upstream.js';
-import { absorb, FINAL_STATUSES, type Syncable } from './absorb.js';
+import { absorb, type Syncable } from './absorb.js';
+import type { Lane, SourceDeps, Starter } from './deps.js';
+import { refreshDue } from './refresh.js';
 import { newBackfill, newHead, parseBackfill, parseHead, type BackfillDoc, type HeadDoc, type SourceView } from './docs.js';
-import { StoreUnavailable, type IndexedItem, type IndexStore } from './types.js';
-
-export type Lane = 'backfill' | 'head' | 'refresh';
-
-/** Who starts a lane: where its work goes on (Workers: that request's waitUntil) and whose request id its logs carry. */
-export interface Starter {
-  background: (p: Promise<unknown>) => void;
-  requestId?: string | undefined;
-}
-
-export interface SyncSettings {
-  /** Backfill no deeper than this many days (null: everything the vendor lists). */
-  horizonDays: number | null;
-  /** How far below what it held a head sync reads on (ties, runs listed late). */
-  overlapMs: number;
-  leaseMs: number;
-  /** How often a request's wait looks again when another instance holds the lease. */
-  pollMs: number;
-  /** Bounds of the refresh interval of an unfinished run (see refreshInterval). */
-  refreshMinMs: number;
-  refreshMaxMs: number;
-}
-
-/** What a lane needs from the provider around it. */
-export interface SourceDeps<T extends Syncable> {
-  store: IndexStore;
-  /** The store's key of this source. */
-  key: string;
-  sourceId: string;
-  /** Name for messages ("PathSim"). */
-  vendor: string;
-  owner: string;
-  clock: () => number;
-  log: Logger;
-  settings: SyncSettings;
-  /** This source's listing with an upstream client at `priority` (null when the vendor no longer lists it). */
-  open: (priority: number, scope: RequestScope) => Promise<{ src: ListSource<T>; http: Upstream } | null>;
-  /** One held item again from the vendor, shaped as the list stores it (null: the vendor has it no more). */
-  refetch: (priority: number, scope: RequestScope, held: IndexedItem) => Promise<T | null>;
-  /** May the refresh lane spend one more vendor call now (the credential's refresh budget)? */
-  refreshBudget: () => boolean;
-  /** Notes a sync call's success or failure in the provider's health. */
-  record: (err?: GatewayError) => void;
-  onLane?: (lane: Lane, ok: boolean) => void;
-}
-
-interface Waiter {
-  /** The lanes whose failure ends the wait. */
-  lanes: Lane[];
-  ready: () => boolean;
-  resolve: () => void;
-  reject: (e: GatewayError) => void;
-}
-
-/** Refresh an unfinished run after 1/20 of its age, within the configured bounds (default 15 s … 1 h). */
-export function refreshInterval(ageMs: number, s: Pick<SyncSettings, 'refreshMinMs' | 'refreshMaxMs'>): number {
-  return Math.min(Math.max(s.refreshMaxMs, s.refreshMinMs), Math.max(s.refreshMinMs, ageMs / 20));
-}
+import { StoreUnavailable } from './types.js';
+import { Lease } from './lease.js';
+import { Waits } from './waits.js';
 
 export class SourceSync<T extends Syncable> {
   bf: BackfillDoc = newBackfill();
@@ -82,17 +24,23 @@ export class SourceSync<T extends Syncable> {
   private loading: Promise<void> | null = null;
   private loadedAt = 0;
   private readonly lanes: Partial<Record<Lane, Promise<void>>> = {};
-  private holding = false;
-  private acquiring: Promise<boolean> | null = null;
-  private keeper: ReturnType<typeof setInterval> | null = null;
-  private readonly waiters = new Set<Waiter>();
+  private readonly lease: Lease;
+  private readonly waits: Waits<Lane>;
   private readonly failed: Partial<Record<Lane, { error: GatewayError; at: number; until: number; count: number }>> = {};
   /** A head sync is wanted that begins at or after this time. */
   private headWanted = 0;
   private nextRefreshAt = 0;
   private closed = false;
 
-  constructor(readonly d: SourceDeps<T>) {}
+  constructor(readonly d: SourceDeps<T>) {
+    this.lease = new Lease(d.store, d.key, d.owner, d.settings.leaseMs);
+    this.waits = new Waits<Lane>(d.clock);
+  }
+
+  /** While this instance syncs the source, its copy of the documents is the newest. */
+  private get holding(): boolean {
+    return this.lease.holding;
+  }
 
   view(floor: number | null): SourceView {
     return { bf: this.bf, hd: this.hd, floor };
@@ -189,11 +137,7 @@ export class SourceSync<T extends Syncable> {
         error: e instanceof Error ? e.message : error.message,
         ...(by.requestId ? { request_id: by.requestId } : {}),
       });
-      for (const w of [...this.waiters]) {
-        if (!w.lanes.includes(lane)) continue;
-        this.waiters.delete(w);
-        w.reject(error);
-      }
+      this.waits.fail(lane, error);
     } finally {
       delete this.lanes[lane];
       if (!Object.keys(this.lanes).length) await this.releaseLease();
@@ -309,28 +253,10 @@ export class SourceSync<T extends Syncable> {
 
   /** Refreshes a few unfinished items that are due; false when none is (it remembers when the next one is). */
   private async refreshStep(scope: RequestScope): Promise<boolean> {
-    const now = this.d.clock();
-    const open = await this.d.store.unfinished(this.d.key, 20);
-    const every = (i: IndexedItem): number => refreshInterval(now - i.t, this.d.settings);
-    const due = open.filter((i) => now - i.seen >= every(i));
-    if (!due.length) {
-      const next = open.map((i) => i.seen + every(i));
-      this.nextRefreshAt = next.length ? Math.min(...next) : now + this.d.settings.refreshMinMs;
-      return false;
-    }
-    let did = 0;
-    for (const held of due.slice(0, 5)) {
-      if (!this.d.refreshBudget()) break;
-      const fresh = await this.call(() => this.d.refetch(PRIORITY.refresh, scope, held));
-      const item: IndexedItem = fresh
-        ? { id: held.id, t: Date.parse(fresh.started_at), final: FINAL_STATUSES.has(fresh.status), seen: this.d.clock(), json: JSON.stringify(fresh), facets: facetsOf(fresh as unknown as Run | Group) }
-        : { ...held, seen: this.d.clock() };
-      await this.d.store.put(this.d.key, [item]);
-      did += 1;
-    }
-    if (!did) this.nextRefreshAt = now + Math.min(5_000, this.d.settings.refreshMinMs);
-    this.changed();
-    return did > 0;
+    const r = await refreshDue({ ...this.d, scope, call: (fn) => this.call(fn) });
+    this.nextRefreshAt = r.nextAt;
+    if (r.did) this.changed();
+    return r.did > 0;
   }
 
   /** Runs a vendor call of a lane, noting the provider's health. */
@@ -345,44 +271,17 @@ export class SourceSync<T extends Syncable> {
     }
   }
 
-  private async acquire(): Promise<boolean> {
-    if (this.holding) return true;
-    if (!this.acquiring) {
-      this.acquiring = (async () => {
-        try {
-          const ok = await this.d.store.lease(this.d.key, this.d.owner, this.d.settings.leaseMs);
-          if (!ok) return false;
-          // the last holder (another instance, or this one before a restart) may have gone further
-          this.holding = false;
-          this.loadedAt = 0;
-          await this.load();
-          this.holding = true;
-          this.keeper = setInterval(() => void this.renew(), Math.max(100, this.d.settings.leaseMs / 3));
-          (this.keeper as { unref?: () => void }).unref?.();
-          return true;
-        } finally {
-          this.acquiring = null;
-        }
-      })();
-    }
-    return this.acquiring;
-  }
-
-  private async renew(): Promise<void> {
-    try {
-      if (!(await this.d.store.lease(this.d.key, this.d.owner, this.d.settings.leaseMs))) this.holding = false;
-    } catch {
-      this.holding = false;
-    }
+  private acquire(): Promise<boolean> {
+    return this.lease.acquire(async () => {
+      this.loadedAt = 0;
+      await this.load();
+    });
   }
 
   private async releaseLease(): Promise<void> {
-    if (this.keeper) clearInterval(this.keeper);
-    this.keeper = null;
-    if (!this.holding) return;
-    this.holding = false;
-    this.loadedAt = this.d.clock();
-    await this.d.store.release(this.d.key, this.d.owner).catch(() => {});
+    const held = this.holding;
+    await this.lease.release();
+    if (held) this.loadedAt = this.d.clock();
   }
 
   /** Is any lane running here? */
@@ -398,53 +297,24 @@ export class SourceSync<T extends Syncable> {
 
   private changed(): void {
     this.version += 1;
-    for (const w of [...this.waiters]) {
-      if (w.ready()) {
-        this.waiters.delete(w);
-        w.resolve();
-      }
-    }
+    this.waits.changed();
   }
 
   /**
    * Waits until `ready()` holds, one of `lanes` fails (rejects with its error), or the deadline (rejects with
    * provider_timeout). When another instance syncs this source, the documents are read again every `pollMs`
-   * (and `onPoll` may start a lane there, should that instance have gone away).
+   * (and `onPoll` may start a lane here, should that instance have gone away).
    */
   wait(ready: () => boolean, lanes: Lane[], deadline: number, why: string, onPoll?: () => void): Promise<void> {
-    if (ready()) return Promise.resolve();
-    const left = deadline - this.d.clock();
     const timeout = new GatewayError('provider_timeout', `${this.d.vendor}: ${why} within the request deadline; the sync goes on and its runs follow on later pages`, {
       retryable: true,
     });
-    if (left <= 0) return Promise.reject(timeout);
-    return new Promise<void>((resolve, reject) => {
-      let poll: ReturnType<typeof setInterval> | null = null;
-      const done = (): void => {
-        clearTimeout(timer);
-        if (poll) clearInterval(poll);
-        this.waiters.delete(w);
-      };
-      const w: Waiter = {
-        lanes,
-        ready,
-        resolve: () => {
-          done();
-          resolve();
-        },
-        reject: (e) => {
-          done();
-          reject(e);
-        },
-      };
-      const timer = setTimeout(() => w.reject(timeout), left);
-      poll = setInterval(() => {
-        if (this.holding) return;
-        onPoll?.();
-        void this.load().then(() => this.changed(), () => {});
-      }, this.d.settings.pollMs);
-      this.waiters.add(w);
-    });
+    const run = (): void => {
+      if (this.holding) return;
+      onPoll?.();
+      void this.load().then(() => this.changed(), () => {});
+    };
+    return this.waits.wait(ready, lanes, deadline, timeout, { everyMs: this.d.settings.pollMs, run });
   }
 
   /**

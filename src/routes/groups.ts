@@ -41,7 +41,7 @@ export function registerGroups(app: App, gateway: Gateway): void {
     return c.json(page, 200);
   });
   app.openapi(oneRoute, async (c) => {
-    const g = await gateway.getGroup(c.get('principal').tenant, c.req.valid('param').id, c.get('scope'));
+    const g = await gateway.details.getGroup(c.get('principal').tenant, c.req.valid('param').id, c.get('scope'));
     return c.json({ data: g }, 200);
   });
 }

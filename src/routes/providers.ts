@@ -39,7 +39,7 @@ export function registerProviders(app: App, gateway: Gateway): void {
             last_error: h?.lastError ?? null,
           },
           rate_limit: { per_minute: limits.perMinute, concurrency: limits.concurrency, queued: gateway.deps.limiter.queued(key) },
-          index: await gateway.indexSummary(tenant, p),
+          index: gateway.index ? await gateway.index.summary(tenant, p) : { state: 'disabled', runs: 0, oldest: null, fresh_as_of: null },
         };
       }),
     );

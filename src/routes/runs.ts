@@ -98,13 +98,13 @@ export function registerRuns(app: App, gateway: Gateway): void {
 
   app.openapi(oneRoute, async (c) => {
     const { id } = c.req.valid('param');
-    const body = await gateway.getRunJson(c.get('principal').tenant, id, c.req.valid('query').include ?? [], c.get('scope'));
+    const body = await gateway.details.getRunJson(c.get('principal').tenant, id, c.req.valid('query').include ?? [], c.get('scope'));
     return c.body(body, 200, { 'Content-Type': 'application/json' }) as never;
   });
 
   app.openapi(recordingRoute, async (c) => {
     const { id } = c.req.valid('param');
-    const res = await gateway.recording(c.get('principal').tenant, id, c.req.header('range'), c.get('scope'));
+    const res = await gateway.details.recording(c.get('principal').tenant, id, c.req.header('range'), c.get('scope'));
     return res as never;
   });
 }

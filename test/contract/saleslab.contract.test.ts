@@ -16,7 +16,7 @@ import type { Config } from '../../src/config.js';
 import { silentLogger } from '../../src/core/log.js';
 import type { Adapter } from '../../src/core/types.js';
 import { startGateway, type RunningGateway } from '../../src/server.js';
-import { client, isNewestFirst, walk, type Client } from '../helpers.js';
+import { type Client, client, expectServedFromIndexWhileFailing, isNewestFirst, walk, withFreshGateway } from '../helpers.js';
 
 const NOW = Date.parse('2026-05-06T17:00:00Z');
 let sim: SaleslabSimulator;
@@ -69,14 +69,7 @@ const liveConfig = (): Config => ({ ...config(), index: { enabled: false } });
 const noPushdown: Adapter = { ...saleslab, sources: (ctx) => saleslab.sources(ctx, {}) };
 
 /** A gateway whose run index is still empty (same config): what the vendor answers decides the answer. */
-async function cold<T>(fn: (cl: Client) => Promise<T>): Promise<T> {
-  const g = await startGateway({ config: config(), adapters: { saleslab }, log: silentLogger, port: 0 });
-  try {
-    return await fn(client(g.url, 'acme-key-0001'));
-  } finally {
-    await g.close(100);
-  }
-}
+const cold = <T>(fn: (c: Client) => Promise<T>): Promise<T> => withFreshGateway({ config: config(), adapters: { saleslab } }, 'acme-key-0001', fn);
 
 /**
  * The exact providers entry of an index read that went well under `no-cache`: `oldest` exactly while
@@ -428,25 +421,7 @@ describe('vendor faults', () => {
   });
 
   it('with a warm index, a failing vendor still answers from the index, saying how fresh and why', async () => {
-    await walk(c, 'limit=100'); // the whole index is filled
-    const before = await c.json<RunList>('/v1/runs?limit=20');
-    expect(before.status).toBe(200);
-    const fresh = before.body.providers['saleslab']!;
-    expect(fresh).toEqual({ status: 'ok', cache: 'bypass', fresh_as_of: expect.any(String), index: 'ready' });
-    const r = await fault({ status: 500, match: '/api/v1/sessions', times: 10 }, '/v1/runs?limit=20', c);
-    expect(r.status).toBe(200);
-    const page = r.body as RunList;
-    expect(page.partial).toBe(false);
-    expect(page.data).toEqual(before.body.data);
-    expect(page.providers['saleslab']).toEqual({
-      status: 'ok', cache: 'bypass', fresh_as_of: fresh.fresh_as_of, index: 'ready',
-      sync_error: { code: 'provider_error', message: expect.any(String), retryable: false },
-    });
-    expect(JSON.stringify(page)).not.toContain(sim.apiKey);
-    // once the vendor is back, the same request re-syncs the head: fresher, no sync error
-    const again = await c.json<RunList>('/v1/runs?limit=20');
-    expect(again.body.providers['saleslab']!.sync_error).toBeUndefined();
-    expect(Date.parse(again.body.providers['saleslab']!.fresh_as_of!)).toBeGreaterThan(Date.parse(fresh.fresh_as_of!));
+    await expectServedFromIndexWhileFailing(c, 'saleslab', sim.server, { status: 500, match: '/api/v1/sessions', times: 10 }, sim.apiKey);
   });
 
   it('a transient 500 is retried; /users failing leaves names null but the page whole (cold index)', async () => {

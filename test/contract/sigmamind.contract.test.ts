@@ -15,7 +15,7 @@ import type { Config } from '../../src/config.js';
 import type { Adapter } from '../../src/core/types.js';
 import { silentLogger } from '../../src/core/log.js';
 import { startGateway, type RunningGateway } from '../../src/server.js';
-import { client, isNewestFirst, walk, type Client } from '../helpers.js';
+import { type Client, client, expectServedFromIndexWhileFailing, isNewestFirst, walk, withFreshGateway } from '../helpers.js';
 
 const NOW = Date.parse('2026-04-01T12:00:00.000Z');
 const KEY = 'acme-key-0001';
@@ -325,14 +325,7 @@ describe('vendor faults', () => {
   };
 
   /** A gateway whose run index is still empty (same config): what the vendor answers decides the answer. */
-  async function cold<T>(fn: (cl: Client) => Promise<T>): Promise<T> {
-    const g = await startGateway({ config: config(sim, agents.slice(0, 2)), adapters: { sigmamind }, log: silentLogger, port: 0 });
-    try {
-      return await fn(client(g.url, KEY));
-    } finally {
-      await g.close(100);
-    }
-  }
+  const cold = <T>(fn: (c: Client) => Promise<T>): Promise<T> => withFreshGateway({ config: config(sim, agents.slice(0, 2)), adapters: { sigmamind } }, KEY, fn);
 
   it('with a cold index, 500, reset, malformed and slow answers map to 502 / 503 / 504, never 500', async () => {
     const cases: Array<[Parameters<typeof sim.server.injectFault>[0], string, number]> = [
@@ -363,26 +356,7 @@ describe('vendor faults', () => {
   });
 
   it('with a warm index, a failing vendor still answers from the index, saying how fresh and why', async () => {
-    await walk(c, 'limit=100'); // the whole index is filled
-    const before = await c.json<RunList>('/v1/runs?limit=20');
-    expect(before.status).toBe(200);
-    const fresh = before.body.providers['sigmamind']!;
-    expect(fresh).toEqual({ status: 'ok', cache: 'bypass', fresh_as_of: expect.any(String), index: 'ready' });
-    sim.server.injectFault({ status: 500, match: '/v1/test-runs', times: 10 });
-    const r = await c.json<RunList>('/v1/runs?limit=20');
-    sim.server.clearFaults();
-    expect(r.status).toBe(200);
-    expect(r.body.partial).toBe(false);
-    expect(r.body.data.map((x) => x.id)).toEqual(before.body.data.map((x) => x.id));
-    expect(r.body.providers['sigmamind']).toEqual({
-      status: 'ok', cache: 'bypass', fresh_as_of: fresh.fresh_as_of, index: 'ready',
-      sync_error: { code: 'provider_error', message: expect.any(String), retryable: false },
-    });
-    expect(JSON.stringify(r.body)).not.toContain(sim.apiKey);
-    // once the vendor is back, the same request re-syncs the head: fresher, no sync error
-    const again = await c.json<RunList>('/v1/runs?limit=20');
-    expect(again.body.providers['sigmamind']!.sync_error).toBeUndefined();
-    expect(Date.parse(again.body.providers['sigmamind']!.fresh_as_of!)).toBeGreaterThan(Date.parse(fresh.fresh_as_of!));
+    await expectServedFromIndexWhileFailing(c, 'sigmamind', sim.server, { status: 500, match: '/v1/test-runs', times: 10 }, sim.apiKey);
   });
 
   it('a transient 500 is retried and a 429 with Retry-After is waited out (cold index)', async () => {

@@ -14,7 +14,7 @@ import type { Config } from '../../src/config.js';
 import { silentLogger } from '../../src/core/log.js';
 import type { Adapter } from '../../src/core/types.js';
 import { startGateway, type RunningGateway } from '../../src/server.js';
-import { client, isNewestFirst, walk, type Client } from '../helpers.js';
+import { type Client, client, expectServedFromIndexWhileFailing, isNewestFirst, walk, withFreshGateway } from '../helpers.js';
 
 const NOW = Date.UTC(2026, 10, 20, 12, 0, 0);
 let sim: SynthflowSimulator;
@@ -378,14 +378,7 @@ describe('vendor faults', () => {
   };
 
   /** A gateway whose run index is still empty (same config): what the vendor answers decides the answer. */
-  async function cold<T>(fn: (cl: Client) => Promise<T>): Promise<T> {
-    const g = await startGateway({ config: config(), adapters: { synthflow }, log: silentLogger, port: 0 });
-    try {
-      return await fn(client(g.url, 'acme-key-0001'));
-    } finally {
-      await g.close(100);
-    }
-  }
+  const cold = <T>(fn: (c: Client) => Promise<T>): Promise<T> => withFreshGateway({ config: config(), adapters: { synthflow } }, 'acme-key-0001', fn);
 
   it('with a cold index, 500, reset and malformed bodies give the documented envelope, never a 500', async () => {
     const cases: Array<[Parameters<SynthflowSimulator['server']['injectFault']>[0], string, number]> = [
@@ -410,27 +403,7 @@ describe('vendor faults', () => {
   });
 
   it('with a warm index, a failing vendor still answers from the index, saying how fresh and why', async () => {
-    await walk(c, 'limit=100'); // the whole index is filled
-    const before = await c.json<RunList>('/v1/runs?limit=20');
-    expect(before.status).toBe(200);
-    const fresh = before.body.providers['synthflow']!;
-    expect(fresh).toEqual({ status: 'ok', cache: 'bypass', fresh_as_of: expect.any(String), index: 'ready' });
-    sim.server.injectFault({ status: 500, match: '/simulations', times: 10 });
-    const r = await c.json<RunList>('/v1/runs?limit=20');
-    sim.server.clearFaults();
-    expect(r.status).toBe(200);
-    expect(r.body.partial).toBe(false);
-    expect(r.body.data.map((x) => x.id)).toEqual(before.body.data.map((x) => x.id));
-    const p = r.body.providers['synthflow']!;
-    expect(p).toEqual({
-      status: 'ok', cache: 'bypass', fresh_as_of: fresh.fresh_as_of, index: 'ready',
-      sync_error: { code: 'provider_error', message: expect.any(String), retryable: false },
-    });
-    expect(JSON.stringify(r.body)).not.toContain(sim.apiKey);
-    // once the vendor is back, the same request re-syncs the head: fresher, no sync error
-    const again = await c.json<RunList>('/v1/runs?limit=20');
-    expect(again.body.providers['synthflow']!.sync_error).toBeUndefined();
-    expect(Date.parse(again.body.providers['synthflow']!.fresh_as_of!)).toBeGreaterThan(Date.parse(fresh.fresh_as_of!));
+    await expectServedFromIndexWhileFailing(c, 'synthflow', sim.server, { status: 500, match: '/simulations', times: 10 }, sim.apiKey);
   });
 
   it('a transient 500 is retried and the request succeeds (cold index)', async () => {

@@ -9,7 +9,7 @@ import { ErrorEnvelope, type Run, type RunList } from '../../schemas/run.js';
 import type { ProviderId } from '../../schemas/run.js';
 import type { RunningGateway } from '../../src/server.js';
 import { cmpKey, keyOf } from '../../src/core/merge.js';
-import { client, gatewayFor, isNewestFirst, nativeIds, truthOf, walk, type Client } from '../helpers.js';
+import { type Client, client, gatewayFor, isNewestFirst, nativeIds, truthOf, walk, withFreshGateway } from '../helpers.js';
 
 const NOW = Date.UTC(2026, 10, 22, 8, 0, 0);
 let set: SimulatorSet;
@@ -68,14 +68,7 @@ describe('filters compose across vendors', () => {
 
 describe('partial results', () => {
   /** A gateway whose run index is empty: what each vendor answers decides each part. */
-  async function cold<T>(fn: (cc: Client) => Promise<T>): Promise<T> {
-    const g = await gatewayFor({ tenants: { t: { keys: [{ key: 'cold-key-0001', scopes: ['runs:read'] }], providers: set.providers } }, providers: tuning });
-    try {
-      return await fn(client(g.url, 'cold-key-0001'));
-    } finally {
-      await g.close(100);
-    }
-  }
+  const cold = <T>(fn: (c: Client) => Promise<T>): Promise<T> => withFreshGateway({ config: { tenants: { t: { keys: [{ key: 'cold-key-0001', scopes: ['runs:read'] }], providers: set.providers } }, providers: tuning } }, 'cold-key-0001', fn);
 
   it('a failing vendor leaves the others, flags partial, and its runs catch up once it recovers', async () => {
     const all = truth();

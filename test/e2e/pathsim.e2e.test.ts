@@ -8,7 +8,7 @@ import { startPathsimSimulator, type PathsimSimulator, type PathsimSession } fro
 import { ErrorEnvelope, Run, type RunList } from '../../schemas/run.js';
 import type { Config } from '../../src/config.js';
 import type { RunningGateway } from '../../src/server.js';
-import { client, gatewayFor, isNewestFirst, walk, type Client } from '../helpers.js';
+import { type Client, client, gatewayFor, isNewestFirst, walk, withFreshGateway } from '../helpers.js';
 
 const NOW = Date.UTC(2026, 10, 20, 12, 0, 0);
 let sim: PathsimSimulator;
@@ -249,14 +249,7 @@ describe('errors', () => {
   });
 
   /** A gateway whose run index is still empty: what the vendor answers decides the answer. */
-  async function cold<T>(fn: (c: Client) => Promise<T>): Promise<T> {
-    const g = await gatewayFor(config());
-    try {
-      return await fn(client(g.url, 'acme-key-0001'));
-    } finally {
-      await g.close(100);
-    }
-  }
+  const cold = <T>(fn: (c: Client) => Promise<T>): Promise<T> => withFreshGateway({ config: config() }, 'acme-key-0001', fn);
 
   it('with a cold index, vendor failures map to 502 / 503 / 504, never 500', async () => {
     const cases: Array<[Parameters<typeof sim.server.injectFault>[0], string, number]> = [

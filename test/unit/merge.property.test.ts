@@ -219,38 +219,9 @@ describe('merge + cursor properties', () => {
   it('every walk returns every original run exactly once, newest first, while runs are added at the head', async () => {
     await fc.assert(
       fc.asyncProperty(scenario, async ({ streams: specs, limit, inserts }) => {
-        const streams = new Map<string, Stream>();
-        const byProvider = new Map<ProviderId, string[]>();
-        let seq = 0;
-        specs.forEach((sp, i) => {
-          const sid = `s${i}`;
-          // an inclusive-cursor vendor cannot page through a tie group larger than its page: keep groups smaller
-          const counts = new Map<number, number>();
-          const times = sp.times.filter((t) => {
-            const n = (counts.get(t) ?? 0) + 1;
-            counts.set(t, n);
-            return sp.style !== 'cursor' || n < sp.size;
-          });
-          streams.set(sid, { style: sp.style, size: sp.size, items: times.map((t) => ({ id: `${sid}-${seq}`, ts: 1_000_000 + t * 1000, seq: seq++ })) });
-          const p = PROVIDERS[sp.provider]!;
-          byProvider.set(p, [...(byProvider.get(p) ?? []), sid]);
-        });
-        const original = [...streams.values()].flatMap((s) => s.items.map((x) => x.id));
-        const adapters: Partial<Record<ProviderId, Adapter>> = {};
-        const providers: Config['tenants'][string]['providers'] = {};
-        for (const [p, sids] of byProvider) {
-          adapters[p] = adapterFor(p, sids, streams);
-          providers[p] = { apiKey: `key-${p}` };
-        }
-        const gw = new Gateway({
-          config: { tenants: { t: { keys: [{ key: 'k', scopes: ['runs:read'] }], providers } } },
-          adapters,
-          fetch: fakeVendor(streams),
-          limiter: new LocalLimiter(),
-          log: silentLogger,
-          clock: Date.now,
-          cursorSecret: 'prop',
-        });
+        const { streams, byProvider, original } = build(specs);
+        let seq = [...streams.values()].reduce((n, st) => n + st.items.length, 0);
+        const gw = gatewayOver(streams, byProvider, () => false);
         const out: Run[] = [];
         let cursor: string | undefined;
         let pages = 0;

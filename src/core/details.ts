@@ -1,0 +1,140 @@
+/**
+ * One run, group or recording of a tenant (GET /v1/runs/{id}, /v1/groups/{id}, …/recording) and the
+ * full runs a list's `include=transcript,evaluations` asks for: through the cache, within the deadline.
+ */
+import type { Group, ProviderId, ProviderStatus, Run } from '../../schemas/run.js';
+import type { Include } from '../../schemas/query.js';
+import { FINAL_STATUSES } from '../index/absorb.js';
+import { POLICIES, cachePrefix } from './cache.js';
+import { GatewayError } from './errors.js';
+import type { Gateway } from './gateway.js';
+import type { RequestScope } from './scope.js';
+import { MapError } from './types.js';
+
+export class Details {
+  /** Answers of GET /v1/runs/{id} by run and include, with the cached text they were made from. */
+  private readonly answers = new Map<string, { source: string; body: string }>();
+
+  constructor(private readonly gw: Gateway) {}
+
+  /** Fetches each run in full where the list did not carry transcript / evaluations. */
+  async enrich(tenant: string, runs: Run[], scope: RequestScope, providers: Record<string, ProviderStatus>): Promise<Run[]> {
+    const out = [...runs];
+    const todo = runs.map((r, i) => ({ r, i })).filter(({ r }) => r.transcript === undefined || r.evaluations === undefined);
+    let next = 0;
+    const worker = async (): Promise<void> => {
+      while (next < todo.length) {
+        const { r, i } = todo[next++]!;
+        try {
+          const full = await this.fetchRun(tenant, r.provider, r.id.slice(r.provider.length + 1), scope);
+          if (full) out[i] = { ...r, transcript: full.transcript ?? [], evaluations: full.evaluations ?? [] };
+        } catch (e) {
+          const err = e instanceof GatewayError ? e : new GatewayError('provider_error', `${r.provider}: detail failed`);
+          providers[r.provider] = { status: 'error', error: { code: err.code, message: `detail of ${r.id}: ${err.message}`, retryable: err.retryable } };
+        }
+      }
+    };
+    await Promise.all(Array.from({ length: Math.min(4, todo.length) }, worker));
+    return out;
+  }
+
+  /** Runs one adapter call for a provider, recording its health; an unreadable vendor item is a provider_error. */
+  private async call<T>(provider: ProviderId, fn: () => Promise<T>): Promise<T> {
+    try {
+      const out = await fn();
+      this.gw.record(provider);
+      return out;
+    } catch (e) {
+      const err =
+        e instanceof MapError
+          ? new GatewayError('provider_error', `${this.gw.adapter(provider).spec.name}: the vendor's answer cannot be read (${e.message})`, { provider, retryable: false })
+          : e;
+      if (err instanceof GatewayError) this.gw.record(provider, err);
+      throw err;
+    }
+  }
+
+  /**
+   * One run from its adapter, through the cache: a finished run is immutable and kept long,
+   * an unfinished one briefly; `Cache-Control: no-cache` asks the vendor afresh.
+   */
+  private async fetchRun(tenant: string, provider: ProviderId, key: string, scope: RequestScope): Promise<Run | null> {
+    const text = await this.fetchRunText(tenant, provider, key, scope);
+    return text ? (JSON.parse(text) as Run) : null;
+  }
+
+  /** The run as JSON text, through the cache (the cache is asked first: a hit builds no upstream client). */
+  private async fetchRunText(tenant: string, provider: ProviderId, key: string, scope: RequestScope): Promise<string | null> {
+    const load = async (): Promise<string | null> => {
+      const ctx = await this.gw.context(tenant, provider, scope);
+      const run = await this.call(provider, () => this.gw.adapter(provider).getRun(ctx, key));
+      // the index's copy follows what the vendor just said (a run still running, say)
+      if (run) this.gw.index?.noteRun(tenant, provider, run, scope.background);
+      return run ? JSON.stringify(run) : null;
+    };
+    const cache = this.gw.deps.cache;
+    const tp = this.gw.deps.config.tenants[tenant]?.providers[provider];
+    if (!cache || !tp) return load();
+    const prefix = cachePrefix(tenant, provider, await this.gw.fingerprint(tp.apiKey));
+    const final = (v: string): boolean => FINAL_STATUSES.has((JSON.parse(v) as Run).status);
+    const r = await cache.get(`${prefix}run:${key}`, load, (v) => (final(v) ? POLICIES.long : POLICIES.list), {
+      bypass: scope.bypassCache,
+      // `no-cache` re-reads a run that can still change; a finished one comes from the cache
+      keep: final,
+      background: scope.background,
+      deadline: scope.deadline,
+      late: () => new GatewayError('provider_timeout', `${this.gw.adapter(provider).spec.name}: no answer within the request deadline`, { provider }),
+    });
+    scope.noteCache(provider, r.result);
+    return r.value;
+  }
+
+  /**
+   * GET /v1/runs/{id} as response text (`{"data": Run}` with transcript and evaluations). The answer for a
+   * cached run is remembered while the cached text stays the same, so a cache hit is not re-serialised.
+   */
+  async getRunJson(tenant: string, id: string, include: Include[], scope: RequestScope): Promise<string> {
+    const { provider, native } = this.gw.parseRunId(tenant, id);
+    const text = await this.fetchRunText(tenant, provider, native, scope);
+    if (!text) throw new GatewayError('not_found', `no run ${id}`, { retryable: false });
+    const memoKey = `${tenant}|${provider}|${native}|${[...include].sort().join(',')}`;
+    const memo = this.answers.get(memoKey);
+    if (memo && memo.source === text) return memo.body;
+    const run = JSON.parse(text) as Run;
+    const body = JSON.stringify({ data: shape({ ...run, transcript: run.transcript ?? [], evaluations: run.evaluations ?? [] }, ['transcript', 'evaluations', ...include]) });
+    if (this.answers.size >= 2000) this.answers.clear();
+    this.answers.set(memoKey, { source: text, body });
+    return body;
+  }
+
+  async getGroup(tenant: string, id: string, scope: RequestScope): Promise<Group> {
+    const { provider, native } = this.gw.parseRunId(tenant, id);
+    const groups = this.gw.adapter(provider).groups;
+    if (!groups) throw new GatewayError('not_found', `${provider} has no groups`, { retryable: false });
+    const ctx = await this.gw.context(tenant, provider, scope);
+    const g = await this.call(provider, () => groups.get(ctx, native));
+    if (!g) throw new GatewayError('not_found', `no group ${id}`, { retryable: false });
+    const { raw: _raw, ...rest } = g;
+    return rest;
+  }
+
+  async recording(tenant: string, id: string, range: string | undefined, scope: RequestScope): Promise<Response> {
+    const { provider, native } = this.gw.parseRunId(tenant, id);
+    const a = this.gw.adapter(provider);
+    if (!a.recording) throw new GatewayError('not_found', `${provider} runs have no recordings`, { retryable: false });
+    const ctx = await this.gw.context(tenant, provider, scope);
+    const res = await this.call(provider, () => a.recording!(ctx, native, range));
+    if (!res) throw new GatewayError('not_found', `run ${id} has no recording`, { retryable: false });
+    return res;
+  }}
+
+/** Leaves out what the client did not ask for. */
+
+/** Leaves out what the client did not ask for. */
+export function shape(run: Run, include: Include[]): Run {
+  const out: Run = { ...run };
+  if (!include.includes('transcript')) delete out.transcript;
+  if (!include.includes('evaluations')) delete out.evaluations;
+  if (!include.includes('raw')) delete out.raw;
+  return out;
+}
