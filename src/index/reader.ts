@@ -3,7 +3,7 @@
  * (started_at desc, id asc) that hands out only what the sync has made safe to hand out, and waits
  * (up to the request's deadline) where the backfill or a head sync has not got to yet.
  */
-import type { Key, SourceState } from '../core/cursor.js';
+import { cmpKey, type Key, type SourceState } from '../core/cursor.js';
 import type { Reader } from '../core/merge.js';
 import { matchFacets } from '../core/facets.js';
 import type { RunFilter } from '../../schemas/query.js';
@@ -39,7 +39,10 @@ export class IndexReader<T extends Syncable> implements Reader<T> {
     /** Starts the lanes this reader may be waiting on. */
     private readonly kick: () => void,
   ) {
-    this.pos = boundary;
+    // `to` is exclusive: the read starts just before it (or at the boundary, when that is further on)
+    const to = want.filter.to;
+    const seek: Key | null = to === undefined ? null : [to, ''];
+    this.pos = boundary && (!seek || cmpKey(boundary, seek) > 0) ? boundary : seek;
   }
 
   /** Vendor items of this source the backfill could not map. */
@@ -96,7 +99,13 @@ export class IndexReader<T extends Syncable> implements Reader<T> {
     } catch {
       throw new StoreUnavailable();
     }
+    const from = this.want.filter.from;
     for (const item of batch) {
+      // older than `from`: nothing further can match, whatever the backfill still has to read
+      if (from !== undefined && item.t < from) {
+        this.state = 'done';
+        return;
+      }
       const v = verdict(view, item.t);
       if (v === 'floor') {
         this.state = 'floor';
@@ -112,7 +121,7 @@ export class IndexReader<T extends Syncable> implements Reader<T> {
       this.buf.push({ item });
     }
     if (batch.length === size) return;
-    const end = endVerdict(view);
+    const end = from !== undefined && view.bf.reached !== null && view.bf.reached < from && view.bf.started ? 'done' : endVerdict(view);
     if (end === 'done') this.state = 'done';
     else if (end === 'floor') this.state = 'floor';
     else if (!this.buf.length) await this.waitForSync(version);

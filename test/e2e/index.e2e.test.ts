@@ -228,6 +228,31 @@ describe('unfinished runs', () => {
   });
 });
 
+describe('a time window on a cold index', () => {
+  let set: SimulatorSet;
+  let gw: RunningGateway;
+  beforeAll(async () => {
+    // Sales Lab slow enough that its backfill (a scorecard per scored session) takes seconds
+    set = await startSimulators({ seed: 45, now: NOW, limits: { perWindow: 100_000, concurrency: 50 }, latencyMs: 60 });
+    gw = await gatewayFor(configFor(set));
+  });
+  afterAll(async () => {
+    await gw?.close(100);
+    await set?.close();
+  });
+
+  it('is answered whole once the index reaches its start, without waiting for older runs', async () => {
+    const c = client(gw.url, KEY, { cache: true });
+    const from = new Date(NOW - 86_400_000).toISOString();
+    const { runs } = await walk(c, `provider=saleslab&from=${from}&limit=100`);
+    const p = await c.json<{ data: Array<{ id: string; index: { state: string } }> }>('/v1/providers');
+    expect(p.body.data.find((x) => x.id === 'saleslab')!.index.state).toBe('backfilling');
+    const expected = set.sims.saleslab.sessions().filter((x) => Date.parse(x.session.started_at) >= NOW - 86_400_000).map((x) => `saleslab/${x.session.id}`);
+    expect(expected.length).toBeGreaterThan(0);
+    expect(nativeIds(runs)).toEqual(expected.sort());
+  });
+});
+
 describe('a horizon', () => {
   let set: SimulatorSet;
   let gw: RunningGateway;
