@@ -253,6 +253,31 @@ describe('a time window on a cold index', () => {
   });
 });
 
+describe('a full memory store', () => {
+  it('stops backfilling at index.maxRuns; the older runs are served live, every run still exactly once', async () => {
+    const set = await startSimulators({ seed: 46, now: NOW, limits: { perWindow: 100_000, concurrency: 50 } });
+    const gw = await gatewayFor(configFor(set, { index: { maxRuns: 400 } }));
+    try {
+      const c = client(gw.url, KEY, { cache: true });
+      const first = await walk(c, 'limit=50');
+      expect(new Set(first.runs.map((r) => r.id)).size).toBe(first.runs.length);
+      expect(nativeIds(first.runs)).toEqual(truthOf(set.sims));
+      expect(isNewestFirst(first.runs)).toBe(true);
+      await untilReady(c);
+      const p = await c.json<{ data: Array<{ index: { runs: number } }> }>('/v1/providers');
+      const held = p.body.data.reduce((n, x) => n + x.index.runs, 0);
+      // backfills stop once the store holds 400 runs (a page under way is still stored)
+      expect(held).toBeGreaterThanOrEqual(400);
+      expect(held).toBeLessThan(first.runs.length);
+      const second = await walk(client(gw.url, KEY), 'limit=50');
+      expect(nativeIds(second.runs)).toEqual(truthOf(set.sims));
+    } finally {
+      await gw.close(100);
+      await set.close();
+    }
+  });
+});
+
 describe('a horizon', () => {
   let set: SimulatorSet;
   let gw: RunningGateway;
