@@ -35,10 +35,11 @@ export interface Limiter {
   /** Holds every start of `key` back until `untilMs` (a vendor's Retry-After). */
   pause(key: string, untilMs: number): void;
   /**
-   * The vendor says `remaining` calls are left until `untilMs` (X-RateLimit-Remaining / -Reset): no more than that
-   * many start before then, counting the calls still in flight (the vendor may not have counted them yet).
+   * The vendor says `remaining` calls are left until `untilMs` (X-RateLimit-Remaining / -Reset), in its answer to a
+   * call sent at `sentAt`: no more than that many start before then, counting the calls still in flight that were
+   * sent after it (the vendor may not have counted those yet; the earlier ones it has).
    */
-  hint(key: string, remaining: number, untilMs: number): void;
+  hint(key: string, remaining: number, untilMs: number, sentAt: number): void;
   /** Calls waiting for a slot. */
   queued(key: string): number;
   /** Has `key` used its whole window by its own count? (Then a vendor's "0 remaining" adds nothing.) */
@@ -65,6 +66,8 @@ interface Bucket {
   /** When each finished call finished, in order: a call counts from its start until a window after it ended. */
   done: number[];
   inFlight: number;
+  /** When each call in flight started. */
+  started: number[];
   /** Sorted by priority, then arrival. */
   waiters: Waiter[];
   pausedUntil: number;
@@ -82,7 +85,7 @@ export class LocalLimiter implements Limiter {
   private bucket(key: string): Bucket {
     let b = this.buckets.get(key);
     if (!b) {
-      b = { done: [], inFlight: 0, waiters: [], pausedUntil: 0, vendorLeft: null, vendorUntil: 0, timer: null };
+      b = { done: [], inFlight: 0, started: [], waiters: [], pausedUntil: 0, vendorLeft: null, vendorUntil: 0, timer: null };
       this.buckets.set(key, b);
     }
     return b;
@@ -97,10 +100,10 @@ export class LocalLimiter implements Limiter {
     b.pausedUntil = Math.max(b.pausedUntil, untilMs);
   }
 
-  hint(key: string, remaining: number, untilMs: number): void {
+  hint(key: string, remaining: number, untilMs: number, sentAt: number): void {
     const b = this.bucket(key);
     if (untilMs <= this.clock()) return;
-    const left = remaining - b.inFlight;
+    const left = remaining - b.started.filter((t) => t > sentAt).length;
     b.vendorLeft = b.vendorUntil >= untilMs && b.vendorLeft !== null ? Math.min(b.vendorLeft, left) : left;
     b.vendorUntil = untilMs;
   }
@@ -131,9 +134,12 @@ export class LocalLimiter implements Limiter {
       }
       this.pump(b, limits);
     });
+    const at = this.clock();
+    b.started.push(at);
     try {
       return await fn();
     } finally {
+      b.started.splice(b.started.indexOf(at), 1);
       b.inFlight -= 1;
       // stamped when it ended, not when it started: the vendor counts the call when it arrives,
       // which is after our start, so counting from the end can never free a slot too early

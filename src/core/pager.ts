@@ -14,9 +14,17 @@ export interface Page {
   next: PageToken | undefined;
 }
 
-/** One page of `src` at `token`; `cache` 'none' for the run index's syncs, which must see the vendor as it is now. */
-export async function fetchPage<T extends Listable>(http: Upstream, src: ListSource<T>, token: PageToken, o: { cache?: PolicyName | 'none' } = {}): Promise<Page> {
-  const p = src.pagination;
+/**
+ * One page of `src` at `token`; `cache` 'none' for the run index's syncs, which must see the vendor as it is now;
+ * `size` asks for fewer items than the vendor's largest page (a head sync that expects few).
+ */
+export async function fetchPage<T extends Listable>(
+  http: Upstream,
+  src: ListSource<T>,
+  token: PageToken,
+  o: { cache?: PolicyName | 'none'; size?: number } = {},
+): Promise<Page> {
+  const p = { ...src.pagination, size: Math.min(src.pagination.size, o.size ?? src.pagination.size) };
   const query = { ...src.query };
   let body: unknown;
   switch (p.style) {

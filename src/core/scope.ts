@@ -26,7 +26,11 @@ export class RequestScope {
     return this.deadline - now;
   }
 
+  /** Upstream calls made in this scope (each attempt counts). */
+  calls = 0;
+
   add(provider: string, start: number, end: number): void {
+    this.calls += 1;
     const s = this.spans.get(provider);
     if (!s) this.spans.set(provider, { start, end });
     else {

@@ -123,8 +123,13 @@ export class Upstream {
       if (this.clock() >= deadline) throw this.fail('provider_timeout', 'no answer within the request deadline');
       const started = this.clock();
       let res: Response;
+      let sentAt = started;
       try {
-        res = await this.o.limiter.schedule(this.o.limiterKey, this.o.limits, () => this.fetchOnce(url, o.headers ?? {}), {
+        const send = (): Promise<Response> => {
+          sentAt = this.clock();
+          return this.fetchOnce(url, o.headers ?? {});
+        };
+        res = await this.o.limiter.schedule(this.o.limiterKey, this.o.limits, send, {
           priority: this.o.priority ?? PRIORITY.request,
           ...(Number.isFinite(deadline) ? { deadline } : {}),
         });
@@ -144,7 +149,7 @@ export class Upstream {
       }
       this.o.timing.add(this.o.provider, started, this.clock());
       this.o.metrics?.inc('simgate_upstream_requests_total', { provider: this.o.provider, status: String(res.status) });
-      this.adaptToRateHeaders(res);
+      this.adaptToRateHeaders(res, sentAt);
       if (res.ok || o.pass?.includes(res.status)) {
         breaker?.success();
         return res;
@@ -190,13 +195,13 @@ export class Upstream {
    * credential until then (several syncs may call at once). At 0, our own count may already hold the calls back —
    * then our limiter's wait is the more precise one (the vendor's reset is rounded to whole seconds).
    */
-  private adaptToRateHeaders(res: Response): void {
+  private adaptToRateHeaders(res: Response, sentAt: number): void {
     const left = res.headers.get('x-ratelimit-remaining');
     if (res.status === 429 || left === null || !/^\d+$/.test(left)) return;
     const reset = Number(res.headers.get('x-ratelimit-reset'));
     if (!(reset > 0)) return;
     if (left === '0' && this.o.limiter.full(this.o.limiterKey, this.o.limits)) return;
-    this.o.limiter.hint(this.o.limiterKey, Number(left), reset > 1e12 ? reset : reset * 1000);
+    this.o.limiter.hint(this.o.limiterKey, Number(left), reset > 1e12 ? reset : reset * 1000, sentAt);
   }
 
   /** The vendor's answer as text (null on an allowed 404), checked to be JSON before anyone may cache it. */

@@ -44,8 +44,12 @@ export interface SourceDeps<T extends Syncable> {
   open: (priority: number, scope: RequestScope) => Promise<{ src: ListSource<T>; http: Upstream } | null>;
   /** One held item again from the vendor, shaped as the list stores it (null: the vendor has it no more). */
   refetch: (priority: number, scope: RequestScope, held: IndexedItem) => Promise<T | null>;
-  /** May the refresh lane spend one more vendor call now (the credential's refresh budget)? */
-  refreshBudget: () => boolean;
+  /**
+   * The credential's refresh budget: without `charge`, may the refresh lane spend one more vendor call now (and it
+   * is taken)? With `charge`, that many more calls are taken (a refetch that needed several; the budget may go
+   * into debt, which holds later refreshes back).
+   */
+  refreshBudget: (charge?: number) => boolean;
   /** Notes a sync call's success or failure in the provider's health. */
   record: (err?: GatewayError) => void;
   onLane?: (lane: Lane, ok: boolean) => void;

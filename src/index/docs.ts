@@ -39,7 +39,15 @@ const HeadDoc = z.object({
    * was held), the lowest watermark it has read (`low`) and whether it has met a final run it held.
    */
   open: z
-    .object({ next: Token, top: z.number().nullable(), low: z.number().nullable(), startedAt: z.number(), met: z.boolean() })
+    .object({
+      next: Token,
+      top: z.number().nullable(),
+      low: z.number().nullable(),
+      startedAt: z.number(),
+      met: z.boolean(),
+      /** Items asked for per page (fewer than the vendor's largest page when few are expected). */
+      size: z.number().int().optional(),
+    })
     .nullable(),
 });
 export type HeadDoc = z.infer<typeof HeadDoc>;

@@ -164,7 +164,7 @@ export class RunIndex {
         }
         return fresh ? listShape(fresh, JSON.parse(held.json) as Syncable) : null;
       },
-      refreshBudget: () => this.takeRefresh(`${tenant}|${p}`, p),
+      refreshBudget: (charge) => this.takeRefresh(`${tenant}|${p}`, p, charge),
       budgetStart: (priority) => host.budgetStart(tenant, p, priority),
       record: (err) => host.record(p, err),
     });
@@ -181,14 +181,21 @@ export class RunIndex {
     );
   }
 
-  /** One call of a credential's refresh budget: `refreshShare` of its per-minute limit, at least one a minute. */
-  private takeRefresh(key: string, p: ProviderId): boolean {
+  /**
+   * A credential's refresh budget (`refreshShare` of its per-minute limit, at least one call a minute): takes one
+   * call when there is one; with `charge`, takes that many more whatever is left (a refetch that needed several).
+   */
+  private takeRefresh(key: string, p: ProviderId, charge?: number): boolean {
     const perMinute = Math.max(1, Math.floor(this.host.limitsOf(p).perMinute * this.settings.refreshShare));
     const now = this.clock();
     const b = this.budgets.get(key) ?? { tokens: perMinute, at: now };
     b.tokens = Math.min(perMinute, b.tokens + ((now - b.at) / 60_000) * perMinute);
     b.at = now;
     this.budgets.set(key, b);
+    if (charge !== undefined) {
+      b.tokens -= charge;
+      return true;
+    }
     if (b.tokens < 1) return false;
     b.tokens -= 1;
     return true;

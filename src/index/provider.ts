@@ -44,7 +44,7 @@ export interface ProviderDeps<T extends Syncable> {
   /** The provider's listings of this kind, read through an upstream client at `priority` in `scope`. */
   discover: (priority: number, scope: RequestScope) => Promise<{ sources: ListSource<T>[]; http: Upstream }>;
   refetch: (priority: number, scope: RequestScope, held: IndexedItem) => Promise<T | null>;
-  refreshBudget: () => boolean;
+  refreshBudget: (charge?: number) => boolean;
   record: (err?: GatewayError) => void;
   onLane?: (lane: Lane, ok: boolean) => void;
   /** When a vendor call at `priority` could start (epoch ms), by the credential's budget. */

@@ -28,7 +28,10 @@ export async function refreshDue<T extends Syncable>(
   let did = 0;
   for (const held of due.slice(0, 5)) {
     if (!o.refreshBudget()) break;
+    const before = o.scope.calls;
     const fresh = await o.call(() => o.refetch(PRIORITY.refresh, o.scope, held));
+    // a refetch may take several calls (Cekura: the result and runs/bulk): the budget pays for each
+    o.refreshBudget(o.scope.calls - before - 1);
     await o.store.put(o.key, [fresh ? toIndexed(fresh, o.clock()) : { ...held, seen: o.clock() }]);
     did += 1;
   }

@@ -16,6 +16,10 @@ import { StoreUnavailable } from './types.js';
 import { Lease } from './lease.js';
 import { Waits } from './waits.js';
 
+/** The smallest first page of a head sync, and the room it leaves for new runs. */
+const HEAD_MIN = 10;
+const HEAD_SLACK = 10;
+
 export class SourceSync<T extends Syncable> {
   bf: BackfillDoc = newBackfill();
   hd: HeadDoc = newHead();
@@ -30,6 +34,8 @@ export class SourceSync<T extends Syncable> {
   /** A head sync is wanted that begins at or after this time. */
   private headWanted = 0;
   private nextRefreshAt = 0;
+  /** The last step wrote runs a degraded listing mapped (due for a refresh at once). */
+  private wroteDegraded = false;
   private closed = false;
 
   constructor(readonly d: SourceDeps<T>) {
@@ -117,8 +123,10 @@ export class SourceSync<T extends Syncable> {
         if (this.closed || !this.holding) break;
         const more = await this.step(lane, scope);
         delete this.failed[lane];
-        // what a backfill or head page wrote may be unfinished: look for due refreshes no later than the floor
-        if (lane !== 'refresh') this.nextRefreshAt = Math.min(this.nextRefreshAt, this.d.clock() + this.d.settings.refreshMinMs);
+        // what a backfill or head page wrote may be unfinished: look for due refreshes no later than the floor, at
+        // once when they were mapped without reference data (degraded: due at once)
+        if (lane !== 'refresh') this.nextRefreshAt = Math.min(this.nextRefreshAt, this.wroteDegraded ? 0 : this.d.clock() + this.d.settings.refreshMinMs);
+        this.wroteDegraded = false;
         this.d.onLane?.(lane, true);
         if (!more) break;
         // another instance may have asked for the head while this lane held the lease
@@ -185,6 +193,7 @@ export class SourceSync<T extends Syncable> {
       return false;
     }
     const startedAt = this.d.clock();
+    this.wroteDegraded ||= io.src.degraded === true;
     const page = await this.call(() => fetchPage(io.http, io.src, this.bf.next, { cache: 'none' }));
     const bf = this.bf;
     const commit = async (watermark: number, oldest: number): Promise<void> => {
@@ -222,11 +231,12 @@ export class SourceSync<T extends Syncable> {
     const io = await this.d.open(PRIORITY.head, scope);
     if (!io) return false;
     if (!this.hd.open) {
-      const stats = await this.d.store.stats(this.d.key);
-      this.hd = { ...this.hd, open: { next: null, top: stats.newest, low: null, startedAt: this.d.clock(), met: false } };
+      const top = (await this.d.store.stats(this.d.key)).newest;
+      this.hd = { ...this.hd, open: { next: null, top, low: null, startedAt: this.d.clock(), met: false, size: await this.headSize(top, io.src.pagination.size) } };
     }
     const open = this.hd.open!;
-    const page = await this.call(() => fetchPage(io.http, io.src, open.next, { cache: 'none' }));
+    this.wroteDegraded ||= io.src.degraded === true;
+    const page = await this.call(() => fetchPage(io.http, io.src, open.next, { cache: 'none', ...(open.size ? { size: open.size } : {}) }));
     const r = await this.call(() =>
       absorb({
         store: this.d.store,
@@ -245,10 +255,29 @@ export class SourceSync<T extends Syncable> {
     open.met ||= r.met;
     const connected = open.top !== null && open.low !== null && open.low <= open.top - this.d.settings.overlapMs && open.met;
     if (page.next === undefined || connected) this.hd = { v: 1, freshAsOf: open.startedAt, open: null };
-    else open.next = page.next;
+    else if (open.size && open.size < io.src.pagination.size && io.src.pagination.style === 'page') {
+      // more came than a small page holds; page numbers count in pages of one size: again from the top, at full size
+      open.next = null;
+      delete open.size;
+    } else {
+      open.next = page.next;
+      delete open.size;
+    }
     await this.save('hd');
     this.changed();
     return true;
+  }
+
+  /**
+   * How many items the first page of a head sync asks for: what the index holds within the overlap below its newest
+   * run (what the head sync must read again to meet it), plus a few for new runs; the vendor's largest page at most.
+   */
+  private async headSize(top: number | null, full: number): Promise<number | undefined> {
+    if (top === null) return undefined;
+    const recent = await this.d.store.range(this.d.key, null, full);
+    const within = recent.filter((i) => i.t >= top - this.d.settings.overlapMs).length;
+    const size = Math.max(HEAD_MIN, within + HEAD_SLACK);
+    return size < full ? size : undefined;
   }
 
   /** Refreshes a few unfinished items that are due; false when none is (it remembers when the next one is). */

@@ -62,13 +62,16 @@ describe('LocalLimiter', () => {
     expect(l.queued('k')).toBe(0);
   });
 
-  it("starts no more calls than the vendor's X-RateLimit-Remaining allows until its reset, counting calls in flight", async () => {
+  it("starts no more calls than the vendor's X-RateLimit-Remaining allows until its reset, counting calls sent after the answered one", async () => {
     const l = new LocalLimiter();
     const limits = { perMinute: 1000, concurrency: 10 };
     const log: string[] = [];
+    const sentAt = Date.now();
+    await sleep(2);
     const inFlight = l.schedule('k', limits, job(log, 'in-flight', 50));
     await sleep(5);
-    l.hint('k', 3, Date.now() + 400); // 3 left, one of them taken by the call in flight
+    // the vendor answered a call sent before the one in flight: 3 left, one of them may go to the call in flight
+    l.hint('k', 3, Date.now() + 400, sentAt);
     const t0 = Date.now();
     const starts: number[] = [];
     const calls = Array.from({ length: 4 }, (_, i) =>
@@ -81,6 +84,16 @@ describe('LocalLimiter', () => {
     const early = starts.filter((s) => s < 350);
     expect(early.length).toBe(2);
     expect(starts.filter((s) => s >= 350).length).toBe(2);
+    // an answer to the latest call: the calls in flight were sent before it and are counted by the vendor already
+    const l2 = new LocalLimiter();
+    const slow = l2.schedule('k', limits, job(log, 'before', 100));
+    await sleep(5);
+    l2.hint('k', 2, Date.now() + 400, Date.now());
+    const t1 = Date.now();
+    const quick: number[] = [];
+    await Promise.all(Array.from({ length: 3 }, () => l2.schedule('k', limits, async () => void quick.push(Date.now() - t1))));
+    await slow;
+    expect(quick.filter((x) => x < 350).length).toBe(2);
   });
 
   it('keeps a tenth of each window from background work for requests and the head syncs they wait for', async () => {
