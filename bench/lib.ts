@@ -3,7 +3,7 @@
  * always a separate Node process so that it never shares an event loop with the server under test),
  * verdict lines and the machine-readable result line that bench/run.ts collects.
  */
-import { spawn } from 'node:child_process';
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
@@ -11,6 +11,7 @@ import { fileURLToPath } from 'node:url';
 import type { SimulatorSetOptions } from '../adapters/simulators.js';
 import type { ProviderId } from '../schemas/run.js';
 import type { ProviderTuning, TenantProvider } from '../src/config.js';
+import type { Logger } from '../src/core/log.js';
 
 export const BENCH_DIR = path.dirname(fileURLToPath(import.meta.url));
 export const ROOT = path.resolve(BENCH_DIR, '..');
@@ -188,4 +189,37 @@ export function startSimHost(opts: SimulatorSetOptions): Promise<SimHost> {
     child.on('error', reject);
     child.on('close', (code) => reject(new Error(`simulator host exited ${code}`)));
   });
+}
+
+/** A logger that keeps count of its warnings and errors (by provider, message and error), for the benchmarks' diagnostics. */
+export function tallyLogger(): Logger & { tally: Map<string, number> } {
+  const tally = new Map<string, number>();
+  const make = (base: Record<string, unknown>): Logger => ({
+    log(level, msg, fields = {}) {
+      if (level !== 'warn' && level !== 'error') return;
+      const all = { ...base, ...fields };
+      const k = `${level} ${String(all['provider'] ?? '-')}: ${msg}${all['error'] ? ` (${String(all['error'])})` : all['reason'] ? ` (${String(all['reason'])})` : ''}`;
+      tally.set(k, (tally.get(k) ?? 0) + 1);
+    },
+    child: (fields) => make({ ...base, ...fields }),
+  });
+  return Object.assign(make({}), { tally });
+}
+
+/** A throw-away redis-server on a free loopback port (no persistence); null when redis-server is not on the PATH. */
+export async function startRedis(): Promise<{ url: string; proc: ChildProcess } | null> {
+  if (spawnSync('sh', ['-c', 'command -v redis-server']).status !== 0) return null;
+  const port = await freePort();
+  const proc = spawn('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'], { stdio: ['ignore', 'pipe', 'inherit'] });
+  await new Promise<void>((resolve, reject) => {
+    let out = '';
+    proc.stdout!.on('data', (c: Buffer) => {
+      out += c.toString();
+      if (/ready to accept connections/i.test(out)) resolve();
+    });
+    proc.on('exit', (code) => reject(new Error(`redis-server exited ${code}`)));
+  });
+  proc.stdout!.resume();
+  process.on('exit', () => proc.kill('SIGTERM')); // also when the bench is cut short
+  return { url: `redis://127.0.0.1:${port}/0`, proc };
 }

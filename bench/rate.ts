@@ -6,13 +6,12 @@
  * (target ≥ 0.9×) and the simulator's violations (target 0).
  * Run: npx tsx bench/rate.ts
  */
-import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { encodeKey } from '../adapters/_shared/parse.js';
 import { startPathsimSimulator } from '../adapters/pathsim/simulator.js';
 import type { Config } from '../src/config.js';
 import { silentLogger } from '../src/core/log.js';
 import { startGateway } from '../src/server.js';
-import { f, freePort, header, loadgen, mean, sleep, verdict } from './lib.js';
+import { f, header, loadgen, mean, sleep, startRedis, verdict } from './lib.js';
 
 const KEY = 'bench-rate-key';
 const LIMIT = 30;
@@ -81,23 +80,6 @@ async function scenario(name: string, instances: number, redisUrl?: string): Pro
   );
   await Promise.all(gws.map((g) => g.close(100)));
   await sim.close();
-}
-
-async function startRedis(): Promise<{ url: string; proc: ChildProcess } | null> {
-  if (spawnSync('sh', ['-c', 'command -v redis-server']).status !== 0) return null;
-  const port = await freePort();
-  const proc = spawn('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'], { stdio: ['ignore', 'pipe', 'inherit'] });
-  await new Promise<void>((resolve, reject) => {
-    let out = '';
-    proc.stdout!.on('data', (c: Buffer) => {
-      out += c.toString();
-      if (/ready to accept connections/i.test(out)) resolve();
-    });
-    proc.on('exit', (code) => reject(new Error(`redis-server exited ${code}`)));
-  });
-  proc.stdout!.resume();
-  process.on('exit', () => proc.kill('SIGTERM')); // also when the bench is cut short
-  return { url: `redis://127.0.0.1:${port}/0`, proc };
 }
 
 async function main(): Promise<void> {
