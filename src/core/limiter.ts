@@ -36,10 +36,11 @@ export interface Limiter {
   pause(key: string, untilMs: number): void;
   /**
    * The vendor says `remaining` calls are left until `untilMs` (X-RateLimit-Remaining / -Reset), in its answer to a
-   * call sent at `sentAt`: no more than that many start before then, counting the calls still in flight that were
-   * sent after it (the vendor may not have counted those yet; the earlier ones it has).
+   * call sent at `sentAt`. When that is fewer than our own count of `limits` leaves (someone else spends the same
+   * credential, or the vendor allows less than it was configured with), no more than that many start before then,
+   * counting the calls still in flight that were sent after it (the vendor may not have counted those yet).
    */
-  hint(key: string, remaining: number, untilMs: number, sentAt: number): void;
+  hint(key: string, remaining: number, untilMs: number, sentAt: number, limits: Limits): void;
   /** Calls waiting for a slot. */
   queued(key: string): number;
   /** Has `key` used its whole window by its own count? (Then a vendor's "0 remaining" adds nothing.) */
@@ -100,10 +101,15 @@ export class LocalLimiter implements Limiter {
     b.pausedUntil = Math.max(b.pausedUntil, untilMs);
   }
 
-  hint(key: string, remaining: number, untilMs: number, sentAt: number): void {
+  hint(key: string, remaining: number, untilMs: number, sentAt: number, limits: Limits): void {
     const b = this.bucket(key);
-    if (untilMs <= this.clock()) return;
+    const now = this.clock();
+    if (untilMs <= now) return;
     const left = remaining - b.started.filter((t) => t > sentAt).length;
+    const windowMs = limits.windowMs ?? 60_000;
+    const ours = limits.perMinute - b.done.filter((t) => t > now - windowMs).length - b.inFlight;
+    // the vendor's reset is coarse (whole seconds, the whole window): it adds nothing where our own count is stricter
+    if (left >= ours) return;
     b.vendorLeft = b.vendorUntil >= untilMs && b.vendorLeft !== null ? Math.min(b.vendorLeft, left) : left;
     b.vendorUntil = untilMs;
   }

@@ -201,7 +201,7 @@ export class Upstream {
     const reset = Number(res.headers.get('x-ratelimit-reset'));
     if (!(reset > 0)) return;
     if (left === '0' && this.o.limiter.full(this.o.limiterKey, this.o.limits)) return;
-    this.o.limiter.hint(this.o.limiterKey, Number(left), reset > 1e12 ? reset : reset * 1000, sentAt);
+    this.o.limiter.hint(this.o.limiterKey, Number(left), reset > 1e12 ? reset : reset * 1000, sentAt, this.o.limits);
   }
 
   /** The vendor's answer as text (null on an allowed 404), checked to be JSON before anyone may cache it. */

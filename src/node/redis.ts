@@ -158,9 +158,9 @@ export class RedisLimiter implements Limiter {
   }
 
   /** The shared budget already spaces every instance's calls; a vendor that says none are left holds this instance back. */
-  hint(key: string, remaining: number, untilMs: number, sentAt: number): void {
+  hint(key: string, remaining: number, untilMs: number, sentAt: number, limits: Limits): void {
     if (remaining <= 0) this.pause(key, untilMs);
-    this.local.hint(key, remaining, untilMs, sentAt);
+    this.local.hint(key, remaining, untilMs, sentAt, limits);
   }
 
   async schedule<T>(key: string, limits: Limits, fn: () => Promise<T>, o: ScheduleOptions = {}): Promise<T> {

@@ -71,7 +71,7 @@ describe('LocalLimiter', () => {
     const inFlight = l.schedule('k', limits, job(log, 'in-flight', 50));
     await sleep(5);
     // the vendor answered a call sent before the one in flight: 3 left, one of them may go to the call in flight
-    l.hint('k', 3, Date.now() + 400, sentAt);
+    l.hint('k', 3, Date.now() + 400, sentAt, limits);
     const t0 = Date.now();
     const starts: number[] = [];
     const calls = Array.from({ length: 4 }, (_, i) =>
@@ -88,12 +88,20 @@ describe('LocalLimiter', () => {
     const l2 = new LocalLimiter();
     const slow = l2.schedule('k', limits, job(log, 'before', 100));
     await sleep(5);
-    l2.hint('k', 2, Date.now() + 400, Date.now());
+    l2.hint('k', 2, Date.now() + 400, Date.now(), limits);
     const t1 = Date.now();
     const quick: number[] = [];
     await Promise.all(Array.from({ length: 3 }, () => l2.schedule('k', limits, async () => void quick.push(Date.now() - t1))));
     await slow;
     expect(quick.filter((x) => x < 350).length).toBe(2);
+    // a vendor that leaves as many as our own count does adds nothing: its coarse reset holds nothing back
+    const l3 = new LocalLimiter();
+    const tight = { perMinute: 5, concurrency: 10, windowMs: 60_000 };
+    await l3.schedule('k', tight, async () => undefined);
+    l3.hint('k', 4, Date.now() + 400, Date.now(), tight);
+    const t2 = Date.now();
+    await Promise.all(Array.from({ length: 4 }, () => l3.schedule('k', tight, async () => undefined)));
+    expect(Date.now() - t2).toBeLessThan(100);
   });
 
   it('keeps a tenth of each window from background work for requests and the head syncs they wait for', async () => {
