@@ -26,6 +26,8 @@ export function toIndexed(r: Syncable, seen: number, final = FINAL_STATUSES.has(
 export interface Absorbed {
   /** Ids the index did not hold before. */
   added: number;
+  /** Runs the page's items mapped to. */
+  mapped: number;
   /** Vendor items that could not be mapped (skipped, logged). */
   skipped: number;
   /** A held, final item at or below `top` was on the page: the head sync has met what the index held. */
@@ -68,7 +70,7 @@ export async function absorb<T extends Syncable>(o: {
     }
   }
   const held = await store.get(source, [...ids]);
-  const out: Absorbed = { added: 0, skipped, met: false };
+  const out: Absorbed = { added: 0, mapped: mapped.length, skipped, met: false };
   let watermark = Number.POSITIVE_INFINITY;
   let oldest = Number.POSITIVE_INFINITY;
   const size = src.join ? JOIN_CHUNK : Math.max(1, mapped.length);

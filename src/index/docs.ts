@@ -26,6 +26,8 @@ const BackfillDoc = z.object({
   pages: z.number().int(),
   /** Vendor items the backfill could not map (skipped and logged). */
   skipped: z.number().int().default(0),
+  /** Runs per vendor item on the pages read so far (a Cekura result holds several): sizes a head sync's page. */
+  perItem: z.number().positive().optional(),
 });
 export type BackfillDoc = z.infer<typeof BackfillDoc>;
 

@@ -16,9 +16,9 @@ import { StoreUnavailable } from './types.js';
 import { Lease } from './lease.js';
 import { Waits } from './waits.js';
 
-/** The smallest first page of a head sync, and the room it leaves for new runs. */
-const HEAD_MIN = 10;
-const HEAD_SLACK = 10;
+/** The smallest first page of a head sync, and the room it leaves for new vendor items. */
+const HEAD_MIN = 5;
+const HEAD_SLACK = 5;
 
 export class SourceSync<T extends Syncable> {
   bf: BackfillDoc = newBackfill();
@@ -207,6 +207,7 @@ export class SourceSync<T extends Syncable> {
     await this.startHead(bf, startedAt);
     bf.pages += 1;
     bf.skipped += r.skipped;
+    if (page.items.length) bf.perItem = Math.max(1, r.mapped / page.items.length);
     const h = this.horizonMs();
     if (page.next === undefined) bf.done = 'end';
     else if (h !== null && bf.reached !== null && bf.reached < h) bf.done = 'horizon';
@@ -274,9 +275,11 @@ export class SourceSync<T extends Syncable> {
    */
   private async headSize(top: number | null, full: number): Promise<number | undefined> {
     if (top === null) return undefined;
-    const recent = await this.d.store.range(this.d.key, null, full);
+    const perItem = this.bf.perItem ?? 1;
+    const recent = await this.d.store.range(this.d.key, null, Math.ceil(full * perItem));
     const within = recent.filter((i) => i.t >= top - this.d.settings.overlapMs).length;
-    const size = Math.max(HEAD_MIN, within + HEAD_SLACK);
+    // in vendor items (a vendor item may hold several runs: Cekura's results), with room for a few new ones
+    const size = Math.max(HEAD_MIN, Math.ceil(within / perItem) + HEAD_SLACK);
     return size < full ? size : undefined;
   }
 

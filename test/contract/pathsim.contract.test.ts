@@ -133,7 +133,7 @@ describe('PathSim contract', () => {
     for (const l of heads) {
       const q = new URLSearchParams(l.query);
       expect(q.get('offset')).toBe('0');
-      expect(Number(q.get('limit'))).toBeGreaterThanOrEqual(10);
+      expect(Number(q.get('limit'))).toBeGreaterThanOrEqual(5);
       expect(Number(q.get('limit'))).toBeLessThan(100);
     }
   });
