@@ -12,8 +12,11 @@ import type { RequestScope } from './scope.js';
 import { MapError } from './types.js';
 
 export class Details {
-  /** Answers of GET /v1/runs/{id} by run and include, with the cached text they were made from. */
-  private readonly answers = new Map<string, { source: string; body: string }>();
+  /**
+   * Answers of GET /v1/runs/{id} by tenant, run and include, with the cached text they were made from; a finished
+   * run's answer (it cannot change) is served from here without reading the cache again, until `until`.
+   */
+  private readonly answers = new Map<string, { source: string; body: string; until: number | null }>();
 
   constructor(private readonly gw: Gateway) {}
 
@@ -95,15 +98,20 @@ export class Details {
    */
   async getRunJson(tenant: string, id: string, include: Include[], scope: RequestScope): Promise<string> {
     const { provider, native } = this.gw.parseRunId(tenant, id);
+    const memoKey = `${tenant}|${provider}|${native}|${include.length ? [...include].sort().join(',') : ''}`;
+    const now = this.gw.deps.clock();
+    const known = this.answers.get(memoKey);
+    if (known?.until && known.until > now && this.gw.deps.cache) {
+      this.gw.deps.metrics?.inc('simgate_cache_requests_total', { result: 'hit' });
+      return known.body;
+    }
     const text = await this.fetchRunText(tenant, provider, native, scope);
     if (!text) throw new GatewayError('not_found', `no run ${id}`, { retryable: false });
-    const memoKey = `${tenant}|${provider}|${native}|${[...include].sort().join(',')}`;
-    const memo = this.answers.get(memoKey);
-    if (memo && memo.source === text) return memo.body;
+    if (known && known.source === text) return known.body;
     const run = JSON.parse(text) as Run;
     const body = JSON.stringify({ data: shape({ ...run, transcript: run.transcript ?? [], evaluations: run.evaluations ?? [] }, ['transcript', 'evaluations', ...include]) });
     if (this.answers.size >= 2000) this.answers.clear();
-    this.answers.set(memoKey, { source: text, body });
+    this.answers.set(memoKey, { source: text, body, until: FINAL_STATUSES.has(run.status) ? now + POLICIES.long.freshMs : null });
     return body;
   }
 

@@ -22,13 +22,21 @@ const labelText = (l: Labels): string => {
 
 export class Metrics {
   private readonly counters = new Map<string, Map<string, number>>();
+  /** Label texts by their values in the caller's key order (a request's labels are formatted once, not per call). */
+  private readonly texts = new Map<string, string>();
   /** Gauges read at scrape time. */
   private readonly gauges = new Map<string, () => Array<[Labels, number]>>();
 
   inc(name: string, labels: Labels = {}, by = 1): void {
     let m = this.counters.get(name);
     if (!m) this.counters.set(name, (m = new Map()));
-    const k = labelText(labels);
+    let raw = '';
+    for (const k in labels) raw += `${k}\u0000${labels[k]}\u0001`;
+    let k = this.texts.get(raw);
+    if (k === undefined) {
+      k = labelText(labels);
+      if (this.texts.size < 10_000) this.texts.set(raw, k);
+    }
     m.set(k, (m.get(k) ?? 0) + by);
   }
 
