@@ -7,6 +7,7 @@ import type { Group, Run } from '../../schemas/run.js';
 import { facetsOf } from '../core/facets.js';
 import type { Page } from '../core/pager.js';
 import type { Logger } from '../core/log.js';
+import { backgroundTurn } from '../core/turns.js';
 import { MapError, type Listable, type ListSource } from '../core/types.js';
 import type { IndexedItem, IndexStore } from './types.js';
 
@@ -15,6 +16,8 @@ export const FINAL_STATUSES: ReadonlySet<string> = new Set(['completed', 'failed
 
 /** Items joined and stored at once when the source joins another endpoint per item (commit often: each join is a vendor call). */
 const JOIN_CHUNK = 4;
+/** Vendor items mapped in one slice of the event loop (see core/turns.ts). */
+const MAP_SLICE = 16;
 
 export type Syncable = Listable & { status: string };
 
@@ -53,7 +56,8 @@ export async function absorb<T extends Syncable>(o: {
   let skipped = 0;
   const mapped: T[] = [];
   const ids = new Set<string>();
-  for (const item of page.items) {
+  for (const [n, item] of page.items.entries()) {
+    if (n % MAP_SLICE === 0) await backgroundTurn();
     let runs: T[];
     try {
       runs = src.map(item);
@@ -76,6 +80,7 @@ export async function absorb<T extends Syncable>(o: {
   const size = src.join ? JOIN_CHUNK : Math.max(1, mapped.length);
   for (let i = 0; i < mapped.length; i += size) {
     const chunk = mapped.slice(i, i + size);
+    await backgroundTurn();
     const todo = chunk.filter((r) => !held.get(r.id)?.final);
     const ready = src.join && todo.length ? await src.join(todo) : todo;
     const puts: IndexedItem[] = [];
