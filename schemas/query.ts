@@ -3,7 +3,7 @@ import { z } from '@hono/zod-openapi';
 import { CHANNELS, OUTCOMES, PROVIDER_IDS, STATUSES } from './run.js';
 
 /** A comma list whose every member must be one of `values`. */
-function commaList<T extends string>(name: string, values: readonly T[]) {
+export function commaList<T extends string>(name: string, values: readonly T[]) {
   return z
     .string()
     .optional()
@@ -31,7 +31,7 @@ export function parseInstant(s: string): number | null {
   return Number.isNaN(t) ? null : t;
 }
 
-const instant = (name: string) =>
+export const instant = (name: string) =>
   z
     .string()
     .optional()

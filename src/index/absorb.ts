@@ -5,6 +5,7 @@
  */
 import type { Group, Run } from '../../schemas/run.js';
 import { facetsOf } from '../core/facets.js';
+import { rollOf } from '../reports/rollup.js';
 import type { Page } from '../core/pager.js';
 import type { Logger } from '../core/log.js';
 import { backgroundTurn } from '../core/turns.js';
@@ -23,7 +24,11 @@ export type Syncable = Listable & { status: string };
 
 /** An item as the index stores it: its keyset position, whether it is final, when it was seen, its text and facets. */
 export function toIndexed(r: Syncable, seen: number, final = FINAL_STATUSES.has(r.status)): IndexedItem {
-  return { id: r.id, t: Date.parse(r.started_at), final, seen, json: JSON.stringify(r), facets: facetsOf(r as unknown as Run | Group) };
+  const item = r as unknown as Run | Group;
+  const out: IndexedItem = { id: r.id, t: Date.parse(r.started_at), final, seen, json: JSON.stringify(r), facets: facetsOf(item) };
+  // runs count in the report rollups; groups do not
+  if ('outcome' in item) out.roll = rollOf(item, final);
+  return out;
 }
 
 export interface Absorbed {

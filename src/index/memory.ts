@@ -4,6 +4,7 @@
  * backfill (head syncs and refreshes still write), so older runs are served by the live path.
  */
 import { cmpKey, type Key } from '../core/cursor.js';
+import { addCounters, newer, type Cell, type Roll } from '../reports/rollup.js';
 import type { IndexedItem, IndexStore, SourceStats } from './types.js';
 
 interface Source {
@@ -13,6 +14,8 @@ interface Source {
   /** Ids of the items that are not final. */
   open: Set<string>;
   docs: Map<string, string>;
+  /** Rollup cells by UTC day, then by cell key. */
+  days: Map<number, Map<string, Cell>>;
 }
 
 const keyOfItem = (i: IndexedItem): Key => [i.t, i.id];
@@ -27,6 +30,24 @@ function after(order: IndexedItem[], key: Key): number {
     else hi = mid;
   }
   return lo;
+}
+
+/** Adds (sign 1) or takes back (sign -1) a contribution in the source's cells; a cell left with no run goes. */
+function roll(s: Source, r: Roll, sign: 1 | -1): void {
+  let day = s.days.get(r.d);
+  if (!day) s.days.set(r.d, (day = new Map()));
+  let cell = day.get(r.c);
+  if (!cell) day.set(r.c, (cell = { d: r.d, c: r.c, v: {} }));
+  addCounters(cell.v, r.v, sign);
+  // only final runs carry marks, and a final run is never replaced: a mark is only ever added
+  if (sign > 0) {
+    const lp = newer(cell.lp, r.lp);
+    const lf = newer(cell.lf, r.lf);
+    if (lp) cell.lp = lp;
+    if (lf) cell.lf = lf;
+  }
+  if (!cell.v['n']) day.delete(r.c);
+  if (!day.size) s.days.delete(r.d);
 }
 
 export class MemoryIndexStore implements IndexStore {
@@ -47,7 +68,7 @@ export class MemoryIndexStore implements IndexStore {
 
   private source(key: string): Source {
     let s = this.sources.get(key);
-    if (!s) this.sources.set(key, (s = { order: [], byId: new Map(), open: new Set(), docs: new Map() }));
+    if (!s) this.sources.set(key, (s = { order: [], byId: new Map(), open: new Set(), docs: new Map(), days: new Map() }));
     return s;
   }
 
@@ -70,6 +91,8 @@ export class MemoryIndexStore implements IndexStore {
       if (item.final) s.open.delete(item.id);
       else s.open.add(item.id);
       const old = s.byId.get(item.id);
+      if (old?.roll) roll(s, old.roll, -1);
+      if (item.roll) roll(s, item.roll, 1);
       if (old) {
         const at = after(s.order, keyOfItem(old)) - 1;
         if (old.t === item.t) {
@@ -108,6 +131,17 @@ export class MemoryIndexStore implements IndexStore {
       .sort((a, b) => a.seen - b.seen || cmpKey(keyOfItem(a), keyOfItem(b)))
       .slice(0, limit)
       .map((i) => ({ ...i }));
+  }
+
+  async cells(source: string, fromDay: number, toDay: number): Promise<Cell[]> {
+    const s = this.sources.get(source);
+    const out: Cell[] = [];
+    if (!s) return out;
+    for (const [d, cells] of s.days) {
+      if (d < fromDay || d >= toDay) continue;
+      for (const c of cells.values()) out.push({ ...c, v: { ...c.v } });
+    }
+    return out;
   }
 
   async stats(source: string): Promise<SourceStats> {

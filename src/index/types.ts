@@ -5,6 +5,7 @@
 import type { Key } from '../core/cursor.js';
 import { GatewayError } from '../core/errors.js';
 import type { Facets } from '../core/facets.js';
+import type { Cell, Roll } from '../reports/rollup.js';
 
 /** One indexed item (a Run or a Group), as the sync engine wrote it. */
 export interface IndexedItem {
@@ -19,6 +20,8 @@ export interface IndexedItem {
   json: string;
   /** Its filterable fields: a filtered read opens only the items whose facets match (absent on items stored before them). */
   facets?: Facets;
+  /** A run's contribution to the report rollups (absent on groups): `put` adds it and subtracts the one it replaces. */
+  roll?: Roll;
 }
 
 /** What a store can say about a source at once. */
@@ -48,6 +51,8 @@ export interface IndexStore {
   /** Up to `limit` items that are not final, least recently seen first. */
   unfinished(source: string, limit: number): Promise<IndexedItem[]>;
   stats(source: string): Promise<SourceStats>;
+  /** The rollup cells of the UTC days [fromDay, toDay) of a source: the sums of its items' contributions. */
+  cells(source: string, fromDay: number, toDay: number): Promise<Cell[]>;
   /** Whether the store can take more backfill (a bounded memory store says no once full). */
   room(): Promise<boolean>;
 

@@ -3,6 +3,7 @@ import { createHash } from 'node:crypto';
 import { Redis } from 'ioredis';
 import type { Key } from '../core/cursor.js';
 import type { IndexedItem, IndexStore, SourceStats } from '../index/types.js';
+import type { Cell, Roll } from '../reports/rollup.js';
 
 /**
  * Largest `t` the store holds (epoch ms, about the year 287,000): every `t` must be an integer in
@@ -17,6 +18,8 @@ const DIGITS = 16;
  * - `ix:S:h` HASH id → the IndexedItem as JSON, `t` first (`{"t":…,"id":…}`: the put script reads it)
  * - `ix:S:u` ZSET of the non-final items' members scored by `seen` (ties in keyset order, like memory)
  * - `ix:S:d` HASH of documents, `ix:S:l` the lease (owner, PX ttl); `ix:count` items over every source.
+ * - `ix:S:r` HASH id → the item's rollup contribution (JSON); `ix:S:c:<day>` HASH of that UTC day's cells:
+ *   `<cell>\u0001<counter>` → integer, `<cell>\u0001lp|lf` → `t|id` (the newest final passed / failed run).
  * Members compare byte-wise, which is `cmpKey`'s order for ids below U+D800 (ASCII ids included).
  * Not for Redis Cluster: scripts touch a source's keys and the global counter together.
  */
@@ -45,9 +48,38 @@ const RANGE = `${ITEMS}return items(redis.call('ZRANGEBYLEX', KEYS[1], ARGV[1], 
 /** KEYS u h; ARGV last rank (-1 = all). */
 const UNFINISHED = `${ITEMS}return items(redis.call('ZRANGE', KEYS[1], 0, ARGV[1]), KEYS[2])`;
 
-/** KEYS z h u count; ARGV per item: id, member, final (1/0), seen, json. Returns how many ids were new. */
-const PUT = `local added = 0
-for i = 1, #ARGV, 5 do
+/** Adds (sign 1) or takes back (sign -1) a contribution `r` in the day hashes under `prefix`. */
+const ROLL = `local function roll(prefix, r, sign)
+  local key = prefix .. string.format('%d', r.d)
+  for f, n in pairs(r.v) do
+    local field = r.c .. '\\1' .. f
+    if redis.call('HINCRBY', key, field, sign * n) == 0 then redis.call('HDEL', key, field) end
+  end
+  if sign < 0 then return end
+  for _, m in ipairs({'lp', 'lf'}) do
+    local mark = r[m]
+    if mark then
+      local field = r.c .. '\\1' .. m
+      local cur = redis.call('HGET', key, field)
+      local better = true
+      if cur then
+        local ct, cid = string.match(cur, '^(%d+)|(.*)$')
+        ct = tonumber(ct)
+        if ct > mark[1] or (ct == mark[1] and cid <= mark[2]) then better = false end
+      end
+      if better then redis.call('HSET', key, field, string.format('%d', mark[1]) .. '|' .. mark[2]) end
+    end
+  end
+end
+`;
+
+/**
+ * KEYS z h u count r; ARGV[1] the day-hash prefix, then per item: id, member, final (1/0), seen, json, roll ('' for
+ * none). Replacing an item takes its old contribution back and adds the new one in the same script. Returns how
+ * many ids were new.
+ */
+const PUT = `${ROLL}local added = 0
+for i = 2, #ARGV, 6 do
   local id, m = ARGV[i], ARGV[i + 1]
   local old = redis.call('HGET', KEYS[2], id)
   if old then
@@ -60,6 +92,14 @@ for i = 1, #ARGV, 5 do
     end
   else
     added = added + 1
+  end
+  local oldroll = redis.call('HGET', KEYS[5], id)
+  if oldroll then roll(ARGV[1], cjson.decode(oldroll), -1) end
+  if ARGV[i + 5] ~= '' then
+    roll(ARGV[1], cjson.decode(ARGV[i + 5]), 1)
+    redis.call('HSET', KEYS[5], id, ARGV[i + 5])
+  elseif oldroll then
+    redis.call('HDEL', KEYS[5], id)
   end
   redis.call('ZADD', KEYS[1], 0, m)
   redis.call('HSET', KEYS[2], id, ARGV[i + 4])
@@ -112,7 +152,7 @@ function check(item: IndexedItem): void {
 
 /** `t` first: the put script reads the old `t` from the stored text. */
 const serialise = (i: IndexedItem): string =>
-  JSON.stringify({ t: i.t, id: i.id, final: i.final === true, seen: i.seen, json: i.json, ...(i.facets ? { facets: i.facets } : {}) });
+  JSON.stringify({ t: i.t, id: i.id, final: i.final === true, seen: i.seen, json: i.json, ...(i.facets ? { facets: i.facets } : {}), ...(i.roll ? { roll: i.roll } : {}) });
 
 function parse(text: string): IndexedItem {
   const o = JSON.parse(text) as Partial<IndexedItem>;
@@ -120,7 +160,8 @@ function parse(text: string): IndexedItem {
     throw new Error('simgate index: unreadable item in redis');
   }
   const facets = o.facets && typeof o.facets === 'object' && Array.isArray(o.facets.h) ? { facets: o.facets } : {};
-  return { id: o.id, t: o.t, final: o.final, seen: o.seen, json: o.json, ...facets };
+  const roll = o.roll && typeof o.roll === 'object' && typeof o.roll.c === 'string' ? { roll: o.roll } : {};
+  return { id: o.id, t: o.t, final: o.final, seen: o.seen, json: o.json, ...facets, ...roll };
 }
 
 /** The reply of the range and unfinished scripts: item texts, null for a member without its hash entry. */
@@ -149,6 +190,27 @@ function bound(key: Key | null): string | null {
   return `(${member(t, id)}`;
 }
 
+/** A contribution as the put script reads it (`d` an integer, marks as [t, id]). */
+const rollText = (r: Roll): string => JSON.stringify(r);
+
+/** The cells of one day hash. */
+function cellsOf(d: number, h: Record<string, string>): Cell[] {
+  const cells = new Map<string, Cell>();
+  for (const [field, value] of Object.entries(h)) {
+    const at = field.lastIndexOf('\u0001');
+    if (at < 0) continue;
+    const c = field.slice(0, at);
+    const name = field.slice(at + 1);
+    let cell = cells.get(c);
+    if (!cell) cells.set(c, (cell = { d, c, v: {} }));
+    if (name === 'lp' || name === 'lf') {
+      const bar = value.indexOf('|');
+      cell[name] = [Number(value.slice(0, bar)), value.slice(bar + 1)];
+    } else cell.v[name] = Number(value);
+  }
+  return [...cells.values()].filter((c) => (c.v['n'] ?? 0) > 0);
+}
+
 export class RedisIndexStore implements IndexStore {
   readonly name = 'redis';
   private readonly prefix: string;
@@ -162,7 +224,7 @@ export class RedisIndexStore implements IndexStore {
     [this.prefix, this.maxItems] = [o.prefix ?? 'simgate:', o.maxItems ?? Infinity];
   }
 
-  private key(source: string, kind: 'z' | 'h' | 'u' | 'd' | 'l'): string {
+  private key(source: string, kind: 'z' | 'h' | 'u' | 'd' | 'l' | 'r' | 'c:'): string {
     return `${this.prefix}ix:${source}:${kind}`;
   }
 
@@ -180,11 +242,11 @@ export class RedisIndexStore implements IndexStore {
 
   async put(source: string, batch: IndexedItem[]): Promise<number> {
     batch.forEach(check);
-    const keys = [this.key(source, 'z'), this.key(source, 'h'), this.key(source, 'u'), `${this.prefix}ix:count`];
+    const keys = [this.key(source, 'z'), this.key(source, 'h'), this.key(source, 'u'), `${this.prefix}ix:count`, this.key(source, 'r')];
     let added = 0;
     for (let at = 0; at < batch.length; at += PUT_CHUNK) {
-      const args: string[] = [];
-      for (const i of batch.slice(at, at + PUT_CHUNK)) args.push(i.id, member(i.t, i.id), i.final ? '1' : '0', String(i.seen), serialise(i));
+      const args: string[] = [this.key(source, 'c:')];
+      for (const i of batch.slice(at, at + PUT_CHUNK)) args.push(i.id, member(i.t, i.id), i.final ? '1' : '0', String(i.seen), serialise(i), i.roll ? rollText(i.roll) : '');
       added += Number(await scripts.put.run(this.client, keys, args));
     }
     return added;
@@ -202,6 +264,23 @@ export class RedisIndexStore implements IndexStore {
     if (n === null) return [];
     const last = n < 0 ? -1 : n - 1;
     return items(await scripts.unfinished.run(this.client, [this.key(source, 'u'), this.key(source, 'h')], [String(last)]));
+  }
+
+  async cells(source: string, fromDay: number, toDay: number): Promise<Cell[]> {
+    const p = this.client.pipeline();
+    const days: number[] = [];
+    for (let d = fromDay; d < toDay; d++) {
+      days.push(d);
+      p.hgetall(`${this.key(source, 'c:')}${d}`);
+    }
+    const r = days.length ? await p.exec() : [];
+    if (!r) throw new Error('simgate index: cells pipeline aborted');
+    const out: Cell[] = [];
+    r.forEach(([e, v], i) => {
+      if (e) throw e;
+      out.push(...cellsOf(days[i]!, v as Record<string, string>));
+    });
+    return out;
   }
 
   async stats(source: string): Promise<SourceStats> {

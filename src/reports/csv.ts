@@ -1,0 +1,58 @@
+/** The reports as CSV (RFC 4180, a header row, one row per group or item), written by csv-stringify. */
+import { stringify } from 'csv-stringify/sync';
+import type { GroupBy, GroupKey, Regressions, Summary, Totals } from '../../schemas/report.js';
+
+type Value = string | number | null;
+
+const KEY_COLUMNS: Record<GroupBy, string[]> = {
+  provider: ['provider'],
+  agent: ['agent_id', 'agent_name'],
+  scenario: ['scenario_id', 'scenario_name'],
+  channel: ['channel'],
+  day: ['day'],
+  week: ['week'],
+};
+
+const FIGURES = ['runs', 'passed', 'failed', 'errored', 'pending', 'cancelled', 'not_evaluated', 'pass_rate', 'avg_score', 'duration_ms_p50', 'duration_ms_p90'];
+
+function keyValues(by: GroupBy, k: GroupKey): Value[] {
+  switch (by) {
+    case 'agent':
+      return [k.agent?.id ?? null, k.agent?.name ?? null];
+    case 'scenario':
+      return [k.scenario?.id ?? null, k.scenario?.name ?? null];
+    default:
+      return [k[by] ?? null];
+  }
+}
+
+const figures = (t: Totals): Value[] => [t.runs, t.passed, t.failed, t.errored, t.pending, t.cancelled, t.not_evaluated, t.pass_rate, t.avg_score, t.duration_ms.p50, t.duration_ms.p90];
+
+/** null is an empty field; numbers as JSON writes them (the same figure as the API's). */
+const csv = (rows: Value[][]): string => stringify(rows.map((r) => r.map((v) => (v === null ? '' : String(v)))), { record_delimiter: '\r\n' });
+
+export function summaryCsv(s: Summary): string {
+  const by = s.data.group_by;
+  const header = [...by.flatMap((b) => KEY_COLUMNS[b]), ...FIGURES];
+  const rows = by.length ? s.data.groups.map((g) => [...by.flatMap((b) => keyValues(b, g.key)), ...figures(g.totals)]) : [figures(s.data.totals)];
+  return csv([header, ...rows]);
+}
+
+export function regressionsCsv(r: Regressions): string {
+  const header = ['provider', 'agent_id', 'agent_name', 'scenario_id', 'scenario_name', 'verdict', 'baseline_passed', 'baseline_failed', 'current_passed', 'current_failed', 'last_failed_run_id', 'last_passed_run_id'];
+  const rows = r.data.items.map((i) => [
+    i.key.provider,
+    i.key.agent.id,
+    i.key.agent.name,
+    i.key.scenario.id,
+    i.key.scenario.name,
+    i.verdict,
+    i.baseline.passed,
+    i.baseline.failed,
+    i.current.passed,
+    i.current.failed,
+    i.last_failed_run_id,
+    i.last_passed_run_id,
+  ]);
+  return csv([header, ...rows]);
+}

@@ -1,0 +1,111 @@
+/**
+ * A run's contribution to the report rollups: the cell it counts in (provider, agent, scenario, channel,
+ * target, UTC day) and integer counters (buckets, score, a duration sketch's bin). Stores add a new
+ * contribution and subtract the one it replaces in the same write, so a run that changes status moves
+ * buckets once and is never counted twice.
+ */
+import type { Run } from '../../schemas/run.js';
+import { durationBin } from './sketch.js';
+
+export const DAY_MS = 86_400_000;
+
+/** Counter names: n runs, p passed, f failed, e errored, w pending, x cancelled, ne not evaluated, sn/ss score count/sum (×1e6), dn durations, `k<bin>` duration bins. */
+export type Counters = Record<string, number>;
+
+/** The newest final passed (`lp`) or failed (`lf`) run of a cell: [started_at ms, id]. */
+export type Latest = [number, string];
+
+export interface Roll {
+  /** UTC day number (epoch ms / 86 400 000, floored). */
+  d: number;
+  /** The cell key (see cellKey). */
+  c: string;
+  v: Counters;
+  lp?: Latest;
+  lf?: Latest;
+}
+
+/** What a cell key names, in this order. */
+export interface CellId {
+  provider: string;
+  agentId: string | null;
+  agentName: string | null;
+  scenarioId: string | null;
+  scenarioName: string | null;
+  channel: string;
+  target: string | null;
+}
+
+export const cellKey = (r: Run): string =>
+  JSON.stringify([r.provider, r.agent.id, r.agent.name, r.scenario.id, r.scenario.name, r.channel, r.target]);
+
+export function parseCell(c: string): CellId {
+  const [provider, agentId, agentName, scenarioId, scenarioName, channel, target] = JSON.parse(c) as Array<string | null>;
+  return { provider: provider!, agentId: agentId!, agentName: agentName!, scenarioId: scenarioId!, scenarioName: scenarioName!, channel: channel!, target: target! };
+}
+
+export const SCORE_UNIT = 1e6;
+
+/** The bucket a status and outcome count in (null: `runs` only). */
+function bucket(r: Run): string | null {
+  switch (r.status) {
+    case 'completed':
+      return r.outcome === 'passed' ? 'p' : r.outcome === 'failed' ? 'f' : 'ne';
+    case 'failed':
+    case 'timed_out':
+      return 'e';
+    case 'queued':
+    case 'running':
+    case 'evaluating':
+      return 'w';
+    case 'cancelled':
+      return 'x';
+    default:
+      return null;
+  }
+}
+
+/** The contribution of a run (`final`: it cannot change any more; only final runs name a cell's newest passed/failed run). */
+export function rollOf(r: Run, final: boolean): Roll {
+  const t = Date.parse(r.started_at);
+  const v: Counters = { n: 1 };
+  const b = bucket(r);
+  if (b) v[b] = 1;
+  if (r.score && Number.isFinite(r.score.value)) {
+    v['sn'] = 1;
+    v['ss'] = Math.round(r.score.value * SCORE_UNIT);
+  }
+  if (r.duration_ms !== null && Number.isFinite(r.duration_ms) && r.duration_ms >= 0) {
+    v['dn'] = 1;
+    v[`k${durationBin(r.duration_ms)}`] = 1;
+  }
+  const roll: Roll = { d: Math.floor(t / DAY_MS), c: cellKey(r), v };
+  if (final && b === 'p') roll.lp = [t, r.id];
+  if (final && b === 'f') roll.lf = [t, r.id];
+  return roll;
+}
+
+/** The newer of two latest marks (ties: the smaller id, the keyset's order). */
+export function newer(a: Latest | undefined, b: Latest | undefined): Latest | undefined {
+  if (!a) return b;
+  if (!b) return a;
+  return a[0] > b[0] || (a[0] === b[0] && a[1] < b[1]) ? a : b;
+}
+
+/** One cell of one day as a store holds it. */
+export interface Cell {
+  d: number;
+  c: string;
+  v: Counters;
+  lp?: Latest;
+  lf?: Latest;
+}
+
+/** Adds `v` × `sign` into `into`, dropping counters that reach 0. */
+export function addCounters(into: Counters, v: Counters, sign = 1): void {
+  for (const [k, n] of Object.entries(v)) {
+    const x = (into[k] ?? 0) + sign * n;
+    if (x === 0) delete into[k];
+    else into[k] = x;
+  }
+}
