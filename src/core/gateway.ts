@@ -127,7 +127,8 @@ export class Gateway implements IndexHost {
     const tp = this.deps.config.tenants[tenant]?.providers[p];
     if (!tp) throw new GatewayError('not_found', `provider ${p} is not configured for this tenant`);
     const shape = JSON.stringify([tp.baseUrl ?? null, tp.passScore ?? null, tp.agentIds ?? null]);
-    return (await sha256Hex(`simgate-index:${tp.apiKey}\n${shape}`)).slice(0, 16);
+    // v2: items carry their rollup contributions; an index written before them is synced afresh
+    return (await sha256Hex(`simgate-index:v2:${tp.apiKey}\n${shape}`)).slice(0, 16);
   }
 
   /** An adapter context for a tenant's provider; its upstream calls run at `priority` in the limiter (default: a request's). */

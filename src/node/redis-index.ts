@@ -19,7 +19,8 @@ const DIGITS = 16;
  * - `ix:S:u` ZSET of the non-final items' members scored by `seen` (ties in keyset order, like memory)
  * - `ix:S:d` HASH of documents, `ix:S:l` the lease (owner, PX ttl); `ix:count` items over every source.
  * - `ix:S:r` HASH id → the item's rollup contribution (JSON); `ix:S:c:<day>` HASH of that UTC day's cells:
- *   `<cell>\u0001<counter>` → integer, `<cell>\u0001lp|lf` → `t|id` (the newest final passed / failed run).
+ *   `<cell>\u0001<counter>` → integer, `<cell>\u0001lp|lf` → `t|id` (the newest final passed / failed run);
+ *   `ix:S:days` ZSET of the days that have cells (a report reads only those).
  * Members compare byte-wise, which is `cmpKey`'s order for ids below U+D800 (ASCII ids included).
  * Not for Redis Cluster: scripts touch a source's keys and the global counter together.
  */
@@ -52,10 +53,16 @@ const UNFINISHED = `${ITEMS}return items(redis.call('ZRANGE', KEYS[1], 0, ARGV[1
 const ROLL = `local function roll(prefix, r, sign)
   local key = prefix .. string.format('%d', r.d)
   for f, n in pairs(r.v) do
-    local field = r.c .. '\\1' .. f
-    if redis.call('HINCRBY', key, field, sign * n) == 0 then redis.call('HDEL', key, field) end
+    if n ~= 0 then
+      local field = r.c .. '\\1' .. f
+      if redis.call('HINCRBY', key, field, string.format('%d', sign * n)) == 0 then redis.call('HDEL', key, field) end
+    end
   end
-  if sign < 0 then return end
+  if sign < 0 then
+    if redis.call('EXISTS', key) == 0 then redis.call('ZREM', KEYS[6], string.format('%d', r.d)) end
+    return
+  end
+  redis.call('ZADD', KEYS[6], r.d, string.format('%d', r.d))
   for _, m in ipairs({'lp', 'lf'}) do
     local mark = r[m]
     if mark then
@@ -74,7 +81,7 @@ end
 `;
 
 /**
- * KEYS z h u count r; ARGV[1] the day-hash prefix, then per item: id, member, final (1/0), seen, json, roll ('' for
+ * KEYS z h u count r days; ARGV[1] the day-hash prefix, then per item: id, member, final (1/0), seen, json, roll ('' for
  * none). Replacing an item takes its old contribution back and adds the new one in the same script. Returns how
  * many ids were new.
  */
@@ -224,7 +231,7 @@ export class RedisIndexStore implements IndexStore {
     [this.prefix, this.maxItems] = [o.prefix ?? 'simgate:', o.maxItems ?? Infinity];
   }
 
-  private key(source: string, kind: 'z' | 'h' | 'u' | 'd' | 'l' | 'r' | 'c:'): string {
+  private key(source: string, kind: 'z' | 'h' | 'u' | 'd' | 'l' | 'r' | 'c:' | 'days'): string {
     return `${this.prefix}ix:${source}:${kind}`;
   }
 
@@ -242,7 +249,7 @@ export class RedisIndexStore implements IndexStore {
 
   async put(source: string, batch: IndexedItem[]): Promise<number> {
     batch.forEach(check);
-    const keys = [this.key(source, 'z'), this.key(source, 'h'), this.key(source, 'u'), `${this.prefix}ix:count`, this.key(source, 'r')];
+    const keys = [this.key(source, 'z'), this.key(source, 'h'), this.key(source, 'u'), `${this.prefix}ix:count`, this.key(source, 'r'), this.key(source, 'days')];
     let added = 0;
     for (let at = 0; at < batch.length; at += PUT_CHUNK) {
       const args: string[] = [this.key(source, 'c:')];
@@ -267,12 +274,10 @@ export class RedisIndexStore implements IndexStore {
   }
 
   async cells(source: string, fromDay: number, toDay: number): Promise<Cell[]> {
+    if (!(toDay > fromDay)) return [];
+    const days = (await this.client.zrangebyscore(this.key(source, 'days'), fromDay, `(${toDay}`)).map(Number);
     const p = this.client.pipeline();
-    const days: number[] = [];
-    for (let d = fromDay; d < toDay; d++) {
-      days.push(d);
-      p.hgetall(`${this.key(source, 'c:')}${d}`);
-    }
+    for (const d of days) p.hgetall(`${this.key(source, 'c:')}${d}`);
     const r = days.length ? await p.exec() : [];
     if (!r) throw new Error('simgate index: cells pipeline aborted');
     const out: Cell[] = [];

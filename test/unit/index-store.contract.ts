@@ -2,12 +2,15 @@
  * What every IndexStore (memory, Redis, later Workers) must do, as one suite each store's test file
  * runs: keyset order equal to `cmpKey` over random data full of ties and ids sharing prefixes, paging
  * that reaches every item once, replacing (a changed `t` moves the item), unfinished items, stats,
- * documents, leases, sources isolated from each other, and items that come back as they were put.
+ * documents, leases, sources isolated from each other, and items that come back as they were put; the
+ * rollup cells always equal the sum of the contributions of the items held, however often items are
+ * replaced (a run that changes bucket moves once), and only final marks name a cell's newest run.
  */
 import fc from 'fast-check';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { cmpKey, type Key } from '../../src/core/cursor.js';
 import type { IndexedItem, IndexStore } from '../../src/index/types.js';
+import { addCounters, newer, type Cell, type Roll } from '../../src/reports/rollup.js';
 
 export type StoreUnderTest = { store: IndexStore; close: () => Promise<void> };
 
@@ -296,6 +299,83 @@ export function indexStoreContract(name: string, make: () => Promise<StoreUnderT
       expect((await store.unfinished(s1, 10)).length).toBe(2);
       expect(await store.stats(s1)).toEqual({ items: 2, oldest: 5, newest: 10 });
       expect(await store.stats(s2)).toEqual({ items: 1, oldest: 20, newest: 20 });
+    });
+
+    describe('rollup cells', () => {
+      const CELLS = ['["pathsim","a1","Agent 1",null,null,"voice",null]', '["pathsim","a2","Agent \\u0001 two","s","S","web","+1"]', '["cekura",null,null,"s2","Süß ✓","chat",null]'];
+      const rollArb: fc.Arbitrary<Roll> = fc
+        .record({
+          d: fc.integer({ min: 20_000, max: 20_003 }),
+          c: fc.constantFrom(...CELLS),
+          bucket: fc.constantFrom('p', 'f', 'e', 'w', 'x', 'ne', null),
+          score: fc.option(fc.integer({ min: 0, max: 1_000_000 })),
+          bin: fc.option(fc.constantFrom('z', '-3', '0', '512', '1401')),
+          mark: fc.boolean(),
+        })
+        .map(({ d, c, bucket, score, bin }) => {
+          const v: Record<string, number> = { n: 1 };
+          if (bucket) v[bucket] = 1;
+          if (score !== null) Object.assign(v, { sn: 1, ss: score });
+          if (bin !== null) Object.assign(v, { dn: 1, [`k${bin}`]: 1 });
+          return { d, c, v };
+        });
+      const opArb = fc.record({ id: fc.constantFrom('r1', 'r2', 'r3', 'r4', 'r5'), roll: fc.option(rollArb, { nil: undefined }), final: fc.boolean(), t: fc.integer({ min: 0, max: 5 }) });
+
+      /** The cells the held items add up to (marks from final items only). */
+      function expected(held: Map<string, IndexedItem>): Cell[] {
+        const cells = new Map<string, Cell>();
+        for (const i of held.values()) {
+          const r = i.roll;
+          if (!r) continue;
+          const k = `${r.d} ${r.c}`;
+          let c = cells.get(k);
+          if (!c) cells.set(k, (c = { d: r.d, c: r.c, v: {} }));
+          addCounters(c.v, r.v);
+          if (r.lp) c.lp = newer(c.lp, r.lp);
+        }
+        return [...cells.values()];
+      }
+      const sorted = (cs: Cell[]): Cell[] => [...cs].sort((a, b) => a.d - b.d || (a.c < b.c ? -1 : a.c > b.c ? 1 : 0));
+
+      it('equal the sum of the held items\' contributions after any sequence of puts and replacements', async () => {
+        let round = 0;
+        await fc.assert(
+          fc.asyncProperty(fc.array(fc.array(opArb, { minLength: 1, maxLength: 6 }), { minLength: 1, maxLength: 6 }), async (batches) => {
+            const source = `t|p|f|runs|roll-${round++}`;
+            const held = new Map<string, IndexedItem>();
+            for (const batch of batches) {
+              const puts: IndexedItem[] = [];
+              for (const op of batch) {
+                // a mark only on final items that stay final (as the sync writes them)
+                const before = held.get(op.id);
+                if (before?.final) continue;
+                const roll = op.roll && op.final && op.roll.v['p'] ? { ...op.roll, lp: [BASE + op.t, op.id] as [number, string] } : op.roll;
+                const it = item(op.id, BASE + op.t, { final: op.final, ...(roll ? { roll } : {}) });
+                puts.push(it);
+              }
+              // one put per id in a batch (a page maps each id once)
+              const once = new Map(puts.map((p) => [p.id, p]));
+              await store.put(source, [...once.values()]);
+              for (const p of once.values()) held.set(p.id, p);
+            }
+            const got = sorted(await store.cells(source, 19_000, 21_000));
+            const want = sorted(expected(held));
+            expect(got.map((c) => ({ d: c.d, c: c.c, v: c.v, lp: c.lp }))).toEqual(want.map((c) => ({ d: c.d, c: c.c, v: c.v, lp: c.lp })));
+          }),
+          { numRuns: 100 },
+        );
+      });
+
+      it('a run that goes from running to completed moves from pending to passed once, and the days asked for bound the answer', async () => {
+        const source = 't|p|f|runs|move';
+        const c = CELLS[0]!;
+        await store.put(source, [item('r', BASE, { roll: { d: 20_001, c, v: { n: 1, w: 1 } } }), item('q', BASE, { roll: { d: 20_002, c, v: { n: 1, w: 1 } } })]);
+        await store.put(source, [item('r', BASE, { final: true, roll: { d: 20_001, c, v: { n: 1, p: 1, sn: 1, ss: 900_000 }, lp: [BASE, 'r'] } })]);
+        await store.put(source, [item('r', BASE, { final: true, roll: { d: 20_001, c, v: { n: 1, p: 1, sn: 1, ss: 900_000 }, lp: [BASE, 'r'] } })]);
+        expect(await store.cells(source, 20_001, 20_002)).toEqual([{ d: 20_001, c, v: { n: 1, p: 1, sn: 1, ss: 900_000 }, lp: [BASE, 'r'] }]);
+        expect((await store.cells(source, 20_000, 20_003)).map((x) => x.d).sort()).toEqual([20_001, 20_002]);
+        expect(await store.cells('t|p|f|runs|other', 20_000, 20_003)).toEqual([]);
+      });
     });
   });
 }
