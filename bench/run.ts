@@ -9,11 +9,11 @@ import path from 'node:path';
 import { BENCH_DIR, ROOT, machine, type Result } from './lib.js';
 
 /** The default set, in this order. */
-const ALL = ['cache-hit', 'no-cache', 'index-size', 'rate', 'cold-walk'];
+const ALL = ['cache-hit', 'no-cache', 'index-size', 'rate', 'cold-walk', 'reports'];
 /** Runnable by name, not in the default set (cold-walk supersedes it). */
 const EXTRA = ['upstream-calls'];
 /** Node flags a benchmark needs. */
-const FLAGS: Record<string, string[]> = { 'index-size': ['--expose-gc'] };
+const FLAGS: Record<string, string[]> = { 'index-size': ['--expose-gc'], reports: ['--expose-gc'] };
 
 function runOne(name: string): Promise<{ results: Result[]; code: number | null; seconds: number }> {
   const t0 = performance.now();

@@ -139,7 +139,8 @@ export class MemoryIndexStore implements IndexStore {
     if (!s) return out;
     for (const [d, cells] of s.days) {
       if (d < fromDay || d >= toDay) continue;
-      for (const c of cells.values()) out.push({ ...c, v: { ...c.v } });
+      // the counters are handed out as they are held: readers only read them (summing is the report's job)
+      for (const c of cells.values()) out.push({ ...c });
     }
     return out;
   }

@@ -51,7 +51,7 @@ export interface IndexStore {
   /** Up to `limit` items that are not final, least recently seen first. */
   unfinished(source: string, limit: number): Promise<IndexedItem[]>;
   stats(source: string): Promise<SourceStats>;
-  /** The rollup cells of the UTC days [fromDay, toDay) of a source: the sums of its items' contributions. */
+  /** The rollup cells of the UTC days [fromDay, toDay) of a source: the sums of its items' contributions (read-only). */
   cells(source: string, fromDay: number, toDay: number): Promise<Cell[]>;
   /** Whether the store can take more backfill (a bounded memory store says no once full). */
   room(): Promise<boolean>;

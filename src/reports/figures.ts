@@ -91,8 +91,10 @@ export function summarize(cells: Map<ProviderId, Cell[]>, f: CellFilter, groupBy
       const id = parseCell(cell.c);
       if (!matchCell(id, f)) continue;
       runs += cell.v['n'] ?? 0;
-      addCounters(all, cell.v);
-      if (!groupBy.length) continue;
+      if (!groupBy.length) {
+        addCounters(all, cell.v);
+        continue;
+      }
       const levels = groupBy.map((by) => level(by, provider, id, cell.d));
       const key = Object.assign({}, ...levels.map((l) => l.key)) as GroupKey;
       const k = JSON.stringify(groupBy.map((by) => key[by]));
@@ -102,6 +104,8 @@ export function summarize(cells: Map<ProviderId, Cell[]>, f: CellFilter, groupBy
     }
     seen(provider, runs);
   }
+  // grouped: the totals are the sum of the groups (each cell is added once)
+  for (const g of groups.values()) addCounters(all, g.v);
   return {
     totals: totalsOf(all),
     groups: [...groups.values()].sort((a, b) => compare(a.sort, b.sort)).map((g) => ({ key: g.key, totals: totalsOf(g.v) })),

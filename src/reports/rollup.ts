@@ -103,8 +103,8 @@ export interface Cell {
 
 /** Adds `v` × `sign` into `into`, dropping counters that reach 0. */
 export function addCounters(into: Counters, v: Counters, sign = 1): void {
-  for (const [k, n] of Object.entries(v)) {
-    const x = (into[k] ?? 0) + sign * n;
+  for (const k in v) {
+    const x = (into[k] ?? 0) + sign * v[k]!;
     if (x === 0) delete into[k];
     else into[k] = x;
   }
