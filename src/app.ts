@@ -15,6 +15,9 @@ import { registerRuns } from './routes/runs.js';
 import { registerProviders } from './routes/providers.js';
 import { registerGroups } from './routes/groups.js';
 import { registerOps, type OpsDeps } from './routes/ops.js';
+import { registerDashboard } from './routes/dashboard.js';
+import { registerReports } from './routes/reports.js';
+import { Reports } from './reports/service.js';
 
 export type AppEnv = {
   Variables: {
@@ -42,6 +45,8 @@ const KNOWN: Array<[RegExp, string[]]> = [
   [/^\/v1\/runs\/[^/]+\/recording$/, ['GET']],
   [/^\/v1\/providers$/, ['GET']],
   [/^\/v1\/groups(\/[^/]+)?$/, ['GET']],
+  [/^\/v1\/reports\/(summary|regressions)$/, ['GET']],
+  [/^\/$/, ['GET']],
   [/^\/(healthz|readyz|openapi\.json|docs|metrics)$/, ['GET']],
 ];
 
@@ -187,11 +192,14 @@ export async function buildApp(deps: AppDeps): Promise<{ app: App; gateway: Gate
   app.use('/v1/providers', requireScope('runs:read'));
   app.use('/v1/groups', requireScope('runs:read'), serverTiming);
   app.use('/v1/groups/*', requireScope('runs:read'), serverTiming);
+  app.use('/v1/reports/*', requireScope('reports:read'), serverTiming);
 
   app.openAPIRegistry.registerComponent('securitySchemes', 'gatewayKey', { type: 'http', scheme: 'bearer', description: 'A gateway key from the config' });
   registerRuns(app, gateway);
   registerProviders(app, gateway);
   registerGroups(app, gateway);
+  registerReports(app, new Reports(gateway));
   registerOps(app, { ...deps, collect: async () => gateway.index?.recount() });
+  registerDashboard(app, deps);
   return { app, gateway };
 }

@@ -50,6 +50,7 @@ async function main(): Promise<void> {
         `simgate demo: built-in vendor simulators on loopback, tenant "demo" with key "demo".`,
         `  curl -H 'Authorization: Bearer demo' ${running.url}/v1/runs`,
         `  API reference: ${running.url}/docs`,
+        `  dashboard: ${running.url}/ (sign in with the key "demo")`,
       ].join('\n'),
     );
   }

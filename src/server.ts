@@ -7,6 +7,7 @@ import { readFile } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import path from 'node:path';
 import type { AddressInfo } from 'node:net';
+import { fileURLToPath } from 'node:url';
 import { adapters } from '../adapters/index.js';
 import { startSimulators } from '../adapters/simulators.js';
 import { buildApp } from './app.js';
@@ -32,6 +33,19 @@ export async function docsAsset(name: string): Promise<Response | null> {
     return new Response(bytes, {
       headers: { 'Content-Type': TYPES[path.extname(name)] ?? 'application/octet-stream', 'Cache-Control': 'public, max-age=86400' },
     });
+  } catch {
+    return null;
+  }
+}
+
+const DASHBOARD_DIR = fileURLToPath(new URL('./dashboard/', import.meta.url));
+
+/** Serves a dashboard file from src/dashboard/, or uPlot's from node_modules/uplot/dist (the route allow-lists the names). */
+export async function dashboardAsset(name: string): Promise<Response | null> {
+  const base = path.basename(name);
+  const dir = base.startsWith('uPlot.') ? path.join(path.dirname(createRequire(import.meta.url).resolve('uplot/package.json')), 'dist') : DASHBOARD_DIR;
+  try {
+    return new Response(await readFile(path.join(dir, base)));
   } catch {
     return null;
   }
@@ -92,6 +106,7 @@ export async function startGateway(o: StartOptions): Promise<RunningGateway> {
     metricsEnabled: o.config.metrics?.enabled ?? true,
     keyLimiter: redis ? new RedisKeyLimiter(redis) : new MemoryKeyLimiter(),
     docsAsset,
+    dashboardAsset,
     readiness: async (): Promise<Record<string, { ok: boolean; message?: string }>> => {
       if (!redis) return {};
       try {

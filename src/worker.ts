@@ -10,7 +10,8 @@
  *   run index (MemoryIndexStore; its syncs run in the waitUntil of the request that started them).
  * - Cache (src/workers-cache.ts): the KV namespace bound as `CACHE` when there is one (global, eventually
  *   consistent), else the Cache API (`caches.default`, per data center), else none.
- * - `/docs` assets come from the static-assets binding `ASSETS` (wrangler.toml `[assets]`), when bound.
+ * - `/docs` assets and the dashboard's files (`GET /`, `/dashboard/assets/*`) come from the static-assets binding
+ *   `ASSETS` (wrangler.toml `[assets]`, filled by scripts/copy-docs-assets.mjs), when bound.
  *
  * Only Web-standard, runtime-neutral modules are reachable from here: no `node:*` imports.
  */
@@ -73,6 +74,15 @@ function docsAssetFrom(assets: AssetsBinding | undefined): ((name: string) => Pr
   };
 }
 
+/** The dashboard's files, copied to `dashboard/` of the assets directory; the route sets their headers. */
+function dashboardAssetFrom(assets: AssetsBinding | undefined): ((name: string) => Promise<Response | null>) | undefined {
+  if (!assets) return undefined;
+  return async (name) => {
+    const res = await assets.fetch(new Request(`https://assets/dashboard/${encodeURIComponent(name)}`));
+    return res.ok ? res : null;
+  };
+}
+
 /** The cache store: KV when `CACHE` is a KV namespace, else the Cache API when the runtime has it, else none. */
 function cacheStoreFor(env: Env): CacheStore | null {
   if (isKvNamespace(env.CACHE)) return new KvStore(env.CACHE);
@@ -105,6 +115,7 @@ async function build(text: string, env: Env): Promise<App> {
     metricsEnabled: config.metrics?.enabled ?? true,
     keyLimiter: new MemoryKeyLimiter(),
     docsAsset: docsAssetFrom(env.ASSETS),
+    dashboardAsset: dashboardAssetFrom(env.ASSETS),
     readiness: async () => ({}),
   });
   return app;

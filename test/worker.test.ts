@@ -202,6 +202,25 @@ describe('the Worker in workerd', () => {
     expect(new Set(seen)).toEqual(new Set([...truth.keys()].map((id) => `pathsim:${id}`))); // none skipped
   });
 
+  it('answers reports in workerd from the same rollups: the summary counts every run the walk returns, and its CSV', async () => {
+    const walked: Json[] = [];
+    let cursor: string | null = null;
+    do {
+      const r = await get(`/v1/runs?limit=100${cursor ? `&cursor=${encodeURIComponent(cursor)}` : ''}`, { key: TENANT_KEY });
+      walked.push(...(r.body.data as Json[]));
+      cursor = r.body.next_cursor as string | null;
+    } while (cursor);
+    const r = await get('/v1/reports/summary?from=2000-01-01&group_by=provider', { key: TENANT_KEY });
+    expect(r.status, r.text).toBe(200);
+    expect(r.body.partial).toBe(false);
+    expect(r.body.data.totals.runs).toBe(walked.length);
+    expect(r.body.data.totals.passed).toBe(walked.filter((x) => x.status === 'completed' && x.outcome === 'passed').length);
+    const csv = await get('/v1/reports/summary?from=2000-01-01&group_by=provider&format=csv', { key: TENANT_KEY });
+    expect(csv.headers.get('content-type')).toMatch(/^text\/csv/);
+    expect(csv.text.split('\r\n')[0]).toBe('provider,runs,passed,failed,errored,pending,cancelled,not_evaluated,pass_rate,avg_score,duration_ms_p50,duration_ms_p90');
+    expect(csv.text.split('\r\n')[1]).toMatch(new RegExp(`^pathsim,${walked.length},`));
+  });
+
   it('answers without a key with the 401 envelope', async () => {
     const r = await get('/v1/runs');
     expect(r.status).toBe(401);
@@ -231,6 +250,23 @@ describe('the Worker in workerd', () => {
     expect(css.headers.get('content-type')).toMatch(/^text\/css/);
     expect(css.text.length).toBeGreaterThan(1000);
     const missing = await get('/docs/assets/nope.js');
+    expect(missing.status).toBe(404);
+    expectEnvelope(missing.body, 'not_found', 404);
+  });
+
+  it('serves the dashboard page and its files (uPlot included) through the ASSETS binding', async () => {
+    const page = await get('/');
+    expect(page.status).toBe(200);
+    expect(page.headers.get('content-type')).toMatch(/^text\/html/);
+    expect(page.headers.get('content-security-policy')).toMatch(/^default-src 'self'/);
+    expect(page.text).toContain('/dashboard/assets/dashboard.js');
+    for (const [name, type] of [['dashboard.js', /^text\/javascript/], ['uPlot.iife.min.js', /^text\/javascript/], ['uPlot.min.css', /^text\/css/]] as const) {
+      const r = await get(`/dashboard/assets/${name}`);
+      expect(r.status, name).toBe(200);
+      expect(r.headers.get('content-type')).toMatch(type);
+      expect(r.text.length).toBeGreaterThan(100);
+    }
+    const missing = await get('/dashboard/assets/index.html');
     expect(missing.status).toBe(404);
     expectEnvelope(missing.body, 'not_found', 404);
   });

@@ -1,5 +1,5 @@
 /** The CLI's output: a stream writer that honours back-pressure and a closed pipe, aligned tables for people, CSV (RFC 4180) and JSON for scripts. */
-import { stringify } from 'csv-stringify/sync';
+import { toCsv } from '../reports/csv.js';
 import type { Writable } from 'node:stream';
 
 /** A stdout/stderr writer: waits for 'drain', and turns EPIPE (`| head`) into `closed` instead of a crash. */
@@ -64,8 +64,7 @@ export function table(columns: Column[], rows: Cell[][], o: { separatorBefore?: 
 
 /** RFC 4180 (CRLF records, quoted where needed) like the gateway's own CSV; null is an empty field. */
 export function csv(rows: Cell[][], o: { header?: string[] } = {}): string {
-  const all = o.header ? [o.header, ...rows] : rows;
-  return stringify(all.map((r) => r.map((v) => (v === null || v === undefined ? '' : String(v)))), { record_delimiter: '\r\n' });
+  return toCsv(o.header ? [o.header, ...rows] : rows);
 }
 
 export const json = (v: unknown): string => `${JSON.stringify(v, null, 2)}\n`;

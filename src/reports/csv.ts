@@ -1,5 +1,5 @@
-/** The reports as CSV (RFC 4180, a header row, one row per group or item), written by csv-stringify. */
-import { stringify } from 'csv-stringify/sync';
+/** The reports as CSV (RFC 4180, a header row, one row per group or item), written by Papa Parse (runs on Workers too). */
+import Papa from 'papaparse';
 import type { GroupBy, GroupKey, Regressions, Summary, Totals } from '../../schemas/report.js';
 
 type Value = string | number | null;
@@ -28,8 +28,16 @@ function keyValues(by: GroupBy, k: GroupKey): Value[] {
 
 const figures = (t: Totals): Value[] => [t.runs, t.passed, t.failed, t.errored, t.pending, t.cancelled, t.not_evaluated, t.pass_rate, t.avg_score, t.duration_ms.p50, t.duration_ms.p90];
 
-/** null is an empty field; numbers as JSON writes them (the same figure as the API's). */
-const csv = (rows: Value[][]): string => stringify(rows.map((r) => r.map((v) => (v === null ? '' : String(v)))), { record_delimiter: '\r\n' });
+/**
+ * RFC 4180 text of `rows` (the first one the header): CRLF after every record, a field quoted when it holds a comma,
+ * a quote or a line break. null and undefined are empty fields; numbers as JSON writes them (the API's figures).
+ */
+export function toCsv(rows: ReadonlyArray<ReadonlyArray<Value | undefined>>): string {
+  const text = rows.map((r) => r.map((v) => (v === null || v === undefined ? '' : String(v))));
+  return `${Papa.unparse(text, { newline: '\r\n', quotes: false, escapeFormulae: false })}\r\n`;
+}
+
+const csv = toCsv;
 
 export function summaryCsv(s: Summary): string {
   const by = s.data.group_by;

@@ -1,8 +1,10 @@
 /** Operations: /healthz, /readyz, /openapi.json, /docs (offline assets from swagger-ui-dist). */
 import type { App } from '../app.js';
 import type { Metrics } from '../core/metrics.js';
+import type { DashboardDeps } from './dashboard.js';
 
-export interface OpsDeps {
+/** The dashboard's files (`dashboardAsset`) flow through here as the docs assets do. */
+export interface OpsDeps extends DashboardDeps {
   metrics?: Metrics;
   /** Serve GET /metrics (config `metrics.enabled`, default true). */
   metricsEnabled?: boolean;

@@ -3,7 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { spawn } from 'node:child_process';
 
 describe('demo mode', () => {
-  it('starts, prints how to call it, serves runs for key "demo", and stops cleanly on SIGTERM', async () => {
+  it('starts, prints how to call it and where the dashboard is, serves runs for key "demo", and stops cleanly on SIGTERM', async () => {
     const env: Record<string, string> = { ...(process.env as Record<string, string>), PORT: '0' };
     delete env['SIMGATE_CONFIG'];
     const child = spawn(process.execPath, ['--import', 'tsx', 'src/node.ts'], { env, stdio: ['ignore', 'pipe', 'pipe'] });
@@ -14,7 +14,7 @@ describe('demo mode', () => {
       const t = setTimeout(() => reject(new Error(`no start-up line: ${out}`)), 30_000);
       const check = (): void => {
         const m = /curl -H 'Authorization: Bearer demo' (http:\/\/[0-9.:]+)\/v1\/runs/.exec(out);
-        if (m && out.includes('/docs')) {
+        if (m && out.includes('/docs') && out.includes('dashboard: ')) {
           clearTimeout(t);
           resolve(m[1]!);
         }
@@ -22,6 +22,11 @@ describe('demo mode', () => {
       child.stdout.on('data', check);
     });
     expect(out).toContain('/docs');
+    expect(out).toContain(`dashboard: ${url}/ `);
+    const page = await fetch(`${url}/`);
+    expect(page.status).toBe(200);
+    expect(page.headers.get('content-type')).toMatch(/^text\/html/);
+    expect(await page.text()).toContain('Gateway key');
     const res = await fetch(`${url}/v1/runs?limit=5`, { headers: { authorization: 'Bearer demo' } });
     expect(res.status).toBe(200);
     const body = (await res.json()) as { data: Array<{ provider: string }>; next_cursor: string | null };
