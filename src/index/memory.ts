@@ -4,7 +4,7 @@
  * backfill (head syncs and refreshes still write), so older runs are served by the live path.
  */
 import { cmpKey, type Key } from '../core/cursor.js';
-import { addCounters, newer, type Cell, type Roll } from '../reports/rollup.js';
+import { addCounters, newer, type Cell, type Grain, type Roll } from '../reports/rollup.js';
 import type { IndexedItem, IndexStore, SourceStats } from './types.js';
 
 interface Source {
@@ -14,8 +14,8 @@ interface Source {
   /** Ids of the items that are not final. */
   open: Set<string>;
   docs: Map<string, string>;
-  /** Rollup cells by UTC day, then by cell key. */
-  days: Map<number, Map<string, Cell>>;
+  /** Rollup cells per grain (0 fine, 1 coarse), by UTC day, then by cell key. */
+  days: [Map<number, Map<string, Cell>>, Map<number, Map<string, Cell>>];
 }
 
 const keyOfItem = (i: IndexedItem): Key => [i.t, i.id];
@@ -32,22 +32,27 @@ function after(order: IndexedItem[], key: Key): number {
   return lo;
 }
 
-/** Adds (sign 1) or takes back (sign -1) a contribution in the source's cells; a cell left with no run goes. */
+/** Adds (sign 1) or takes back (sign -1) a contribution in the source's cells of both grains; a cell left with no run goes. */
 function roll(s: Source, r: Roll, sign: 1 | -1): void {
-  let day = s.days.get(r.d);
-  if (!day) s.days.set(r.d, (day = new Map()));
-  let cell = day.get(r.c);
-  if (!cell) day.set(r.c, (cell = { d: r.d, c: r.c, v: {} }));
+  add(s.days[0], r.d, r.c, r, sign, true);
+  if (r.g !== undefined) add(s.days[1], r.d, r.g, r, sign, false);
+}
+
+function add(days: Map<number, Map<string, Cell>>, d: number, c: string, r: Roll, sign: 1 | -1, marks: boolean): void {
+  let day = days.get(d);
+  if (!day) days.set(d, (day = new Map()));
+  let cell = day.get(c);
+  if (!cell) day.set(c, (cell = { d, c, v: {} }));
   addCounters(cell.v, r.v, sign);
   // only final runs carry marks, and a final run is never replaced: a mark is only ever added
-  if (sign > 0) {
+  if (marks && sign > 0) {
     const lp = newer(cell.lp, r.lp);
     const lf = newer(cell.lf, r.lf);
     if (lp) cell.lp = lp;
     if (lf) cell.lf = lf;
   }
-  if (!cell.v['n']) day.delete(r.c);
-  if (!day.size) s.days.delete(r.d);
+  if (!cell.v['n']) day.delete(c);
+  if (!day.size) days.delete(d);
 }
 
 export class MemoryIndexStore implements IndexStore {
@@ -68,7 +73,7 @@ export class MemoryIndexStore implements IndexStore {
 
   private source(key: string): Source {
     let s = this.sources.get(key);
-    if (!s) this.sources.set(key, (s = { order: [], byId: new Map(), open: new Set(), docs: new Map(), days: new Map() }));
+    if (!s) this.sources.set(key, (s = { order: [], byId: new Map(), open: new Set(), docs: new Map(), days: [new Map(), new Map()] }));
     return s;
   }
 
@@ -133,11 +138,11 @@ export class MemoryIndexStore implements IndexStore {
       .map((i) => ({ ...i }));
   }
 
-  async cells(source: string, fromDay: number, toDay: number): Promise<Cell[]> {
+  async cells(source: string, fromDay: number, toDay: number, grain: Grain = 0): Promise<Cell[]> {
     const s = this.sources.get(source);
     const out: Cell[] = [];
     if (!s) return out;
-    for (const [d, cells] of s.days) {
+    for (const [d, cells] of s.days[grain]) {
       if (d < fromDay || d >= toDay) continue;
       // the counters are handed out as they are held: readers only read them (summing is the report's job)
       for (const c of cells.values()) out.push({ ...c });

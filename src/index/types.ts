@@ -5,7 +5,7 @@
 import type { Key } from '../core/cursor.js';
 import { GatewayError } from '../core/errors.js';
 import type { Facets } from '../core/facets.js';
-import type { Cell, Roll } from '../reports/rollup.js';
+import type { Cell, Grain, Roll } from '../reports/rollup.js';
 
 /** One indexed item (a Run or a Group), as the sync engine wrote it. */
 export interface IndexedItem {
@@ -51,8 +51,11 @@ export interface IndexStore {
   /** Up to `limit` items that are not final, least recently seen first. */
   unfinished(source: string, limit: number): Promise<IndexedItem[]>;
   stats(source: string): Promise<SourceStats>;
-  /** The rollup cells of the UTC days [fromDay, toDay) of a source: the sums of its items' contributions (read-only). */
-  cells(source: string, fromDay: number, toDay: number): Promise<Cell[]>;
+  /**
+   * The rollup cells of one grain (0: fine cells, the default; 1: the coarse cells of `Roll.g`) of the UTC days
+   * [fromDay, toDay) of a source: the sums of its items' contributions (read-only).
+   */
+  cells(source: string, fromDay: number, toDay: number, grain?: Grain): Promise<Cell[]>;
   /** Whether the store can take more backfill (a bounded memory store says no once full). */
   room(): Promise<boolean>;
 

@@ -3,7 +3,7 @@ import { createHash } from 'node:crypto';
 import { Redis } from 'ioredis';
 import type { Key } from '../core/cursor.js';
 import type { IndexedItem, IndexStore, SourceStats } from '../index/types.js';
-import type { Cell, Roll } from '../reports/rollup.js';
+import type { Cell, Grain, Roll } from '../reports/rollup.js';
 
 /**
  * Largest `t` the store holds (epoch ms, about the year 287,000): every `t` must be an integer in
@@ -20,7 +20,8 @@ const DIGITS = 16;
  * - `ix:S:d` HASH of documents, `ix:S:l` the lease (owner, PX ttl); `ix:count` items over every source.
  * - `ix:S:r` HASH id → the item's rollup contribution (JSON); `ix:S:c:<day>` HASH of that UTC day's cells:
  *   `<cell>\u0001<counter>` → integer, `<cell>\u0001lp|lf` → `t|id` (the newest final passed / failed run);
- *   `ix:S:days` ZSET of the days that have cells (a report reads only those).
+ *   `ix:S:days` ZSET of the days that have cells (a report reads only those); the coarse grain (a provider's day)
+ *   likewise in `ix:S:c:1:<day>` and `ix:S:days1`.
  * Members compare byte-wise, which is `cmpKey`'s order for ids below U+D800 (ASCII ids included).
  * Not for Redis Cluster: scripts touch a source's keys and the global counter together.
  */
@@ -49,24 +50,28 @@ const RANGE = `${ITEMS}return items(redis.call('ZRANGEBYLEX', KEYS[1], ARGV[1], 
 /** KEYS u h; ARGV last rank (-1 = all). */
 const UNFINISHED = `${ITEMS}return items(redis.call('ZRANGE', KEYS[1], 0, ARGV[1]), KEYS[2])`;
 
-/** Adds (sign 1) or takes back (sign -1) a contribution `r` in the day hashes under `prefix`. */
-const ROLL = `local function roll(prefix, r, sign)
-  local key = prefix .. string.format('%d', r.d)
+/**
+ * Adds (sign 1) or takes back (sign -1) a contribution `r`: its counters (and, fine grain only, its marks) in the
+ * day hash of the fine cell `r.c` under `prefix` (days kept in KEYS[6]) and in that of the coarse cell `r.g` under
+ * `prefix .. '1:'` (days in KEYS[7]).
+ */
+const ROLL = `local function grain(key, days, d, c, r, sign, marks)
   for f, n in pairs(r.v) do
     if n ~= 0 then
-      local field = r.c .. '\\1' .. f
+      local field = c .. '\\1' .. f
       if redis.call('HINCRBY', key, field, string.format('%d', sign * n)) == 0 then redis.call('HDEL', key, field) end
     end
   end
   if sign < 0 then
-    if redis.call('EXISTS', key) == 0 then redis.call('ZREM', KEYS[6], string.format('%d', r.d)) end
+    if redis.call('EXISTS', key) == 0 then redis.call('ZREM', days, d) end
     return
   end
-  redis.call('ZADD', KEYS[6], r.d, string.format('%d', r.d))
+  redis.call('ZADD', days, d, d)
+  if not marks then return end
   for _, m in ipairs({'lp', 'lf'}) do
     local mark = r[m]
     if mark then
-      local field = r.c .. '\\1' .. m
+      local field = c .. '\\1' .. m
       local cur = redis.call('HGET', key, field)
       local better = true
       if cur then
@@ -78,10 +83,15 @@ const ROLL = `local function roll(prefix, r, sign)
     end
   end
 end
+local function roll(prefix, r, sign)
+  local d = string.format('%d', r.d)
+  grain(prefix .. d, KEYS[6], d, r.c, r, sign, true)
+  if r.g then grain(prefix .. '1:' .. d, KEYS[7], d, r.g, r, sign, false) end
+end
 `;
 
 /**
- * KEYS z h u count r days; ARGV[1] the day-hash prefix, then per item: id, member, final (1/0), seen, json, roll ('' for
+ * KEYS z h u count r days days1; ARGV[1] the day-hash prefix, then per item: id, member, final (1/0), seen, json, roll ('' for
  * none). Replacing an item takes its old contribution back and adds the new one in the same script. Returns how
  * many ids were new.
  */
@@ -231,7 +241,7 @@ export class RedisIndexStore implements IndexStore {
     [this.prefix, this.maxItems] = [o.prefix ?? 'simgate:', o.maxItems ?? Infinity];
   }
 
-  private key(source: string, kind: 'z' | 'h' | 'u' | 'd' | 'l' | 'r' | 'c:' | 'days'): string {
+  private key(source: string, kind: 'z' | 'h' | 'u' | 'd' | 'l' | 'r' | 'c:' | 'days' | 'days1'): string {
     return `${this.prefix}ix:${source}:${kind}`;
   }
 
@@ -249,7 +259,7 @@ export class RedisIndexStore implements IndexStore {
 
   async put(source: string, batch: IndexedItem[]): Promise<number> {
     batch.forEach(check);
-    const keys = [this.key(source, 'z'), this.key(source, 'h'), this.key(source, 'u'), `${this.prefix}ix:count`, this.key(source, 'r'), this.key(source, 'days')];
+    const keys = [this.key(source, 'z'), this.key(source, 'h'), this.key(source, 'u'), `${this.prefix}ix:count`, this.key(source, 'r'), this.key(source, 'days'), this.key(source, 'days1')];
     let added = 0;
     for (let at = 0; at < batch.length; at += PUT_CHUNK) {
       const args: string[] = [this.key(source, 'c:')];
@@ -273,11 +283,12 @@ export class RedisIndexStore implements IndexStore {
     return items(await scripts.unfinished.run(this.client, [this.key(source, 'u'), this.key(source, 'h')], [String(last)]));
   }
 
-  async cells(source: string, fromDay: number, toDay: number): Promise<Cell[]> {
+  async cells(source: string, fromDay: number, toDay: number, grain: Grain = 0): Promise<Cell[]> {
     if (!(toDay > fromDay)) return [];
-    const days = (await this.client.zrangebyscore(this.key(source, 'days'), fromDay, `(${toDay}`)).map(Number);
+    const days = (await this.client.zrangebyscore(this.key(source, grain ? 'days1' : 'days'), fromDay, `(${toDay}`)).map(Number);
     const p = this.client.pipeline();
-    for (const d of days) p.hgetall(`${this.key(source, 'c:')}${d}`);
+    const prefix = `${this.key(source, 'c:')}${grain ? '1:' : ''}`;
+    for (const d of days) p.hgetall(`${prefix}${d}`);
     const r = days.length ? await p.exec() : [];
     if (!r) throw new Error('simgate index: cells pipeline aborted');
     const out: Cell[] = [];

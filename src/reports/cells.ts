@@ -12,7 +12,7 @@ import type { RequestScope } from '../core/scope.js';
 import type { Syncable } from '../index/absorb.js';
 import type { SourceSync } from '../index/source.js';
 import type { IndexStore } from '../index/types.js';
-import { DAY_MS, type Cell } from './rollup.js';
+import { DAY_MS, type Cell, type Grain } from './rollup.js';
 
 /** Time kept back from the deadline to compute and send the answer. */
 const ANSWER_MS = 100;
@@ -46,26 +46,29 @@ const errorOf = (e: GatewayError): { code: string; message: string; retryable: b
 /** Has this source's backfill read everything down to `from` (or all there is)? */
 const reaches = (s: SourceSync<Syncable>, from: number): boolean => s.bf.done !== false || (s.bf.reached !== null && s.bf.reached < from);
 
-/** The cells of `source` for `period`: whole days from the rollups, partial days from their runs. */
-export async function periodCells(store: IndexStore, source: string, period: Period): Promise<Cell[]> {
+/** The cells of `source` of one grain for `period`: whole days from the rollups, partial days from their runs. */
+export async function periodCells(store: IndexStore, source: string, period: Period, grain: Grain = 0): Promise<Cell[]> {
   const firstWhole = Math.ceil(period.from / DAY_MS);
   const endWhole = Math.floor(period.to / DAY_MS);
-  if (firstWhole >= endWhole) return scan(store, source, period.from, period.to);
-  const out = await store.cells(source, firstWhole, endWhole);
-  if (period.from < firstWhole * DAY_MS) out.push(...(await scan(store, source, period.from, firstWhole * DAY_MS)));
-  if (endWhole * DAY_MS < period.to) out.push(...(await scan(store, source, endWhole * DAY_MS, period.to)));
+  if (firstWhole >= endWhole) return scan(store, source, period.from, period.to, grain);
+  const out = await store.cells(source, firstWhole, endWhole, grain);
+  if (period.from < firstWhole * DAY_MS) out.push(...(await scan(store, source, period.from, firstWhole * DAY_MS, grain)));
+  if (endWhole * DAY_MS < period.to) out.push(...(await scan(store, source, endWhole * DAY_MS, period.to, grain)));
   return out;
 }
 
 /** The contributions of the runs with `from` ≤ started_at < `to`, one cell each (keyset read, newest first). */
-async function scan(store: IndexStore, source: string, from: number, to: number): Promise<Cell[]> {
+async function scan(store: IndexStore, source: string, from: number, to: number, grain: Grain): Promise<Cell[]> {
   const out: Cell[] = [];
   let after: [number, string] = [to, ''];
   for (;;) {
     const batch = await store.range(source, after, SCAN_BATCH);
     for (const item of batch) {
       if (item.t < from) return out;
-      if (item.t < to && item.roll) out.push({ d: item.roll.d, c: item.roll.c, v: item.roll.v, ...(item.roll.lp ? { lp: item.roll.lp } : {}), ...(item.roll.lf ? { lf: item.roll.lf } : {}) });
+      const r = item.roll;
+      if (item.t >= to || !r) continue;
+      if (grain === 0) out.push({ d: r.d, c: r.c, v: r.v, ...(r.lp ? { lp: r.lp } : {}), ...(r.lf ? { lf: r.lf } : {}) });
+      else if (r.g !== undefined) out.push({ d: r.d, c: r.g, v: r.v });
     }
     if (batch.length < SCAN_BATCH) return out;
     const last = batch.at(-1)!;
@@ -77,7 +80,7 @@ async function scan(store: IndexStore, source: string, from: number, to: number)
  * The cells of `periods` (the first is the one the report is about; regressions add a baseline) for each of the
  * tenant's `providers`.
  */
-export async function gather(gw: Gateway, tenant: string, providers: ProviderId[], periods: Period[], scope: RequestScope): Promise<Gathered> {
+export async function gather(gw: Gateway, tenant: string, providers: ProviderId[], periods: Period[], scope: RequestScope, grain: Grain = 0): Promise<Gathered> {
   const ix = gw.index;
   if (!ix?.usable()) {
     throw new GatewayError('provider_unavailable', ix ? 'the run index is unavailable for a moment; reports read it: retry' : 'reports need the run index, which the config turns off (index.enabled)', {
@@ -105,7 +108,7 @@ export async function gather(gw: Gateway, tenant: string, providers: ProviderId[
         );
         for (const [i, period] of periods.entries()) {
           const mine: Cell[] = [];
-          for (const s of prep.syncs) mine.push(...(await periodCells(ix.store, s.d.key, period)));
+          for (const s of prep.syncs) mine.push(...(await periodCells(ix.store, s.d.key, period, grain)));
           cells[i]!.set(p, mine);
         }
         const st = pi.status(prep.syncs);

@@ -5,7 +5,7 @@
  */
 import type { GroupBy, GroupKey, Totals } from '../../schemas/report.js';
 import type { Channel, ProviderId } from '../../schemas/run.js';
-import { DAY_MS, SCORE_UNIT, addCounters, parseCell, type Cell, type CellId, type Counters } from './rollup.js';
+import { DAY_MS, SCORE_UNIT, addCounters, parseCell, type Cell, type CellId, type Counters, type Grain } from './rollup.js';
 import { durationPercentiles } from './sketch.js';
 
 export interface CellFilter {
@@ -23,6 +23,12 @@ export function matchCell(id: CellId, f: CellFilter): boolean {
     if (![id.agentName, id.scenarioName, id.target].some((x) => x !== null && x.toLowerCase().includes(q))) return false;
   }
   return true;
+}
+
+/** The coarsest grain that answers a report: a provider's days when nothing filters or groups below them. */
+export function grainFor(f: CellFilter, groupBy: GroupBy[]): Grain {
+  const fine = f.agent_id !== undefined || f.channel !== undefined || f.q !== undefined || groupBy.some((g) => g !== 'provider' && g !== 'day' && g !== 'week');
+  return fine ? 0 : 1;
 }
 
 export function totalsOf(v: Counters): Totals {

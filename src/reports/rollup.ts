@@ -18,12 +18,20 @@ export type Latest = [number, string];
 export interface Roll {
   /** UTC day number (epoch ms / 86 400 000, floored). */
   d: number;
-  /** The cell key (see cellKey). */
+  /** The cell key (see cellKey): the fine grain. */
   c: string;
+  /**
+   * The key of the coarse cell it also counts in (grain 1: the provider's day, see dayKey), counters only, no marks. A
+   * report that neither filters nor groups below provider and day reads those: a few cells per day, however many runs.
+   */
+  g?: string;
   v: Counters;
   lp?: Latest;
   lf?: Latest;
 }
+
+/** The two grains of the rollups: 0 (provider, agent, scenario, channel, target, day), 1 (provider, day). */
+export type Grain = 0 | 1;
 
 /** What a cell key names, in this order. */
 export interface CellId {
@@ -36,12 +44,16 @@ export interface CellId {
   target: string | null;
 }
 
+/** The coarse cell of a provider's day (grain 1). */
+export const dayKey = (provider: string): string => JSON.stringify([provider]);
+
 export const cellKey = (r: Run): string =>
   JSON.stringify([r.provider, r.agent.id, r.agent.name, r.scenario.id, r.scenario.name, r.channel, r.target]);
 
+/** What a cell key names (a coarse cell names its provider only: the rest is null). */
 export function parseCell(c: string): CellId {
-  const [provider, agentId, agentName, scenarioId, scenarioName, channel, target] = JSON.parse(c) as Array<string | null>;
-  return { provider: provider!, agentId: agentId!, agentName: agentName!, scenarioId: scenarioId!, scenarioName: scenarioName!, channel: channel!, target: target! };
+  const [provider, agentId = null, agentName = null, scenarioId = null, scenarioName = null, channel = null, target = null] = JSON.parse(c) as Array<string | null>;
+  return { provider: provider!, agentId, agentName, scenarioId, scenarioName, channel: channel ?? 'unknown', target };
 }
 
 export const SCORE_UNIT = 1e6;
@@ -79,7 +91,7 @@ export function rollOf(r: Run, final: boolean): Roll {
     v['dn'] = 1;
     v[`k${durationBin(r.duration_ms)}`] = 1;
   }
-  const roll: Roll = { d: Math.floor(t / DAY_MS), c: cellKey(r), v };
+  const roll: Roll = { d: Math.floor(t / DAY_MS), c: cellKey(r), g: dayKey(r.provider), v };
   if (final && b === 'p') roll.lp = [t, r.id];
   if (final && b === 'f') roll.lf = [t, r.id];
   return roll;

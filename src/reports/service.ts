@@ -4,7 +4,7 @@ import type { ProviderId } from '../../schemas/run.js';
 import type { Gateway } from '../core/gateway.js';
 import type { RequestScope } from '../core/scope.js';
 import { gather, type Period } from './cells.js';
-import { DEFINITIONS, summarize } from './figures.js';
+import { DEFINITIONS, grainFor, summarize } from './figures.js';
 import { regressions } from './regressions.js';
 import { DAY_MS } from './rollup.js';
 
@@ -45,7 +45,7 @@ export class Reports {
 
   async summary(tenant: string, q: SummaryQuery, scope: RequestScope): Promise<Summary> {
     const period = periodOf(q.from, q.to, this.gw.deps.clock(), 30);
-    const g = await gather(this.gw, tenant, this.providers(tenant, q.provider), [period], scope);
+    const g = await gather(this.gw, tenant, this.providers(tenant, q.provider), [period], scope, grainFor(q, q.group_by));
     const { totals, groups } = summarize(g.cells[0]!, q, q.group_by, (p, runs) => (g.status[p]!.runs_seen = runs));
     return {
       data: { from: iso(period.from), to: iso(period.to), group_by: q.group_by, filters: filtersOf(q, period), definitions: DEFINITIONS, totals, groups },

@@ -19,12 +19,23 @@ export function durationBin(ms: number): string {
  * without any. Rounded to whole ms.
  */
 export function durationPercentiles(v: Counters): { p50: number | null; p90: number | null } {
-  const s = new DDSketch({ relativeAccuracy: RELATIVE_ACCURACY });
-  for (const [k, n] of Object.entries(v)) {
+  let zero = 0;
+  let count = 0;
+  const bins: Array<[number, number]> = [];
+  for (const k in v) {
+    const n = v[k]!;
     if (k.charCodeAt(0) !== 107 /* k */ || n <= 0) continue;
     const bin = k.slice(1);
-    s.accept(bin === 'z' ? 0 : mapping.value(Number(bin)), n);
+    if (bin === 'z') zero += n;
+    else bins.push([Number(bin), n]);
+    count += n;
   }
-  if (s.count === 0) return { p50: null, p90: null };
+  if (count === 0) return { p50: null, p90: null };
+  // the bins go into the sketch's store as they are (keys in order: the store grows at one end)
+  const s = new DDSketch({ relativeAccuracy: RELATIVE_ACCURACY });
+  bins.sort((a, b) => a[0] - b[0]);
+  for (const [key, n] of bins) s.store.add(key, n);
+  s.zeroCount = zero;
+  s.count = count;
   return { p50: Math.round(s.getValueAtQuantile(0.5)), p90: Math.round(s.getValueAtQuantile(0.9)) };
 }

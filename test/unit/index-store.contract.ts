@@ -311,27 +311,29 @@ export function indexStoreContract(name: string, make: () => Promise<StoreUnderT
           score: fc.option(fc.integer({ min: 0, max: 1_000_000 })),
           bin: fc.option(fc.constantFrom('z', '-3', '0', '512', '1401')),
           mark: fc.boolean(),
+          g: fc.option(fc.constantFrom('["pathsim"]', '["cekura"]'), { nil: undefined }),
         })
-        .map(({ d, c, bucket, score, bin }) => {
+        .map(({ d, c, bucket, score, bin, g }) => {
           const v: Record<string, number> = { n: 1 };
           if (bucket) v[bucket] = 1;
           if (score !== null) Object.assign(v, { sn: 1, ss: score });
           if (bin !== null) Object.assign(v, { dn: 1, [`k${bin}`]: 1 });
-          return { d, c, v };
+          return { d, c, v, ...(g ? { g } : {}) };
         });
       const opArb = fc.record({ id: fc.constantFrom('r1', 'r2', 'r3', 'r4', 'r5'), roll: fc.option(rollArb, { nil: undefined }), final: fc.boolean(), t: fc.integer({ min: 0, max: 5 }) });
 
-      /** The cells the held items add up to (marks from final items only). */
-      function expected(held: Map<string, IndexedItem>): Cell[] {
+      /** The cells of a grain the held items add up to (marks from final items, in fine cells only). */
+      function expected(held: Map<string, IndexedItem>, grain: 0 | 1): Cell[] {
         const cells = new Map<string, Cell>();
         for (const i of held.values()) {
           const r = i.roll;
-          if (!r) continue;
-          const k = `${r.d} ${r.c}`;
+          const key = grain ? r?.g : r?.c;
+          if (!r || key === undefined) continue;
+          const k = `${r.d} ${key}`;
           let c = cells.get(k);
-          if (!c) cells.set(k, (c = { d: r.d, c: r.c, v: {} }));
+          if (!c) cells.set(k, (c = { d: r.d, c: key, v: {} }));
           addCounters(c.v, r.v);
-          if (r.lp) c.lp = newer(c.lp, r.lp);
+          if (grain === 0 && r.lp) c.lp = newer(c.lp, r.lp);
         }
         return [...cells.values()];
       }
@@ -358,9 +360,11 @@ export function indexStoreContract(name: string, make: () => Promise<StoreUnderT
               await store.put(source, [...once.values()]);
               for (const p of once.values()) held.set(p.id, p);
             }
-            const got = sorted(await store.cells(source, 19_000, 21_000));
-            const want = sorted(expected(held));
-            expect(got.map((c) => ({ d: c.d, c: c.c, v: c.v, lp: c.lp }))).toEqual(want.map((c) => ({ d: c.d, c: c.c, v: c.v, lp: c.lp })));
+            for (const grain of [0, 1] as const) {
+              const got = sorted(await store.cells(source, 19_000, 21_000, grain));
+              const want = sorted(expected(held, grain));
+              expect(got.map((c) => ({ d: c.d, c: c.c, v: c.v, lp: c.lp }))).toEqual(want.map((c) => ({ d: c.d, c: c.c, v: c.v, lp: c.lp })));
+            }
           }),
           { numRuns: 100 },
         );
