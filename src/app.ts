@@ -127,6 +127,7 @@ export async function buildApp(deps: AppDeps): Promise<{ app: App; gateway: Gate
     setHeader(c, 'X-Request-Id', id);
     const route = routeOf(c.req.path);
     deps.metrics?.inc('simgate_http_requests_total', { route, status: String(c.res.status) });
+    deps.metrics?.observe('simgate_http_request_duration_seconds', { route }, (deps.clock() - c.get('started')) / 1000);
     if (route !== '/healthz' && route !== '/metrics') {
       deps.log.log('info', 'request', {
         request_id: id,

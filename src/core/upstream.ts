@@ -141,6 +141,7 @@ export class Upstream {
         }
         const timedOut = e instanceof Error && (e.name === 'TimeoutError' || e.name === 'AbortError');
         this.o.timing.add(this.o.provider, started, this.clock());
+        this.o.metrics?.observe('simgate_upstream_request_duration_seconds', { provider: this.o.provider }, (this.clock() - sentAt) / 1000);
         this.o.metrics?.inc('simgate_upstream_requests_total', { provider: this.o.provider, status: timedOut ? 'timeout' : 'error' });
         this.o.log.log('warn', 'upstream failed', { provider: this.o.provider, path, error: timedOut ? 'timeout' : 'network', attempt });
         if (attempt < this.o.retries && (await this.backoff(attempt++, deadline))) continue;
@@ -149,6 +150,8 @@ export class Upstream {
       }
       this.o.timing.add(this.o.provider, started, this.clock());
       this.o.metrics?.inc('simgate_upstream_requests_total', { provider: this.o.provider, status: String(res.status) });
+      // the vendor's time to its answer's headers (not the limiter's wait before the call)
+      this.o.metrics?.observe('simgate_upstream_request_duration_seconds', { provider: this.o.provider }, (this.clock() - sentAt) / 1000);
       this.adaptToRateHeaders(res, sentAt);
       if (res.ok || o.pass?.includes(res.status)) {
         breaker?.success();

@@ -214,6 +214,26 @@ describe('observability', () => {
     expect(Number(/^simgate_index_sync_lag_seconds\{provider="pathsim"\} ([\d.]+)$/m.exec(text)?.[1])).toBeGreaterThanOrEqual(0);
   });
 
+  it('GET /metrics has latency histograms per route and per provider, cumulative, counting every request and call', async () => {
+    const text = await (await fetch(`${gw.url}/metrics`)).text();
+    expect(text).toMatch(/^# TYPE simgate_http_request_duration_seconds histogram$/m);
+    expect(text).toMatch(/^# TYPE simgate_upstream_request_duration_seconds histogram$/m);
+    for (const [name, label] of [['simgate_http_request_duration_seconds', 'route="/v1/runs"'], ['simgate_upstream_request_duration_seconds', 'provider="pathsim"']] as const) {
+      const buckets = [...text.matchAll(new RegExp(`^${name}_bucket\\{le="([^"]+)",${label.replace(/[/]/g, '\\/')}\\} (\\d+)$`, 'gm'))].map((m) => [m[1]!, Number(m[2])] as const);
+      expect(buckets.length, name).toBeGreaterThan(5);
+      expect(buckets.at(-1)![0]).toBe('+Inf');
+      const counts = buckets.map(([, n]) => n);
+      expect(counts).toEqual([...counts].sort((a, b) => a - b));
+      const count = Number(new RegExp(`^${name}_count\\{${label.replace(/[/]/g, '\\/')}\\} (\\d+)$`, 'm').exec(text)?.[1]);
+      expect(count).toBe(counts.at(-1));
+      expect(count).toBeGreaterThan(0);
+      expect(Number(new RegExp(`^${name}_sum\\{${label.replace(/[/]/g, '\\/')}\\} ([\\d.e-]+)$`, 'm').exec(text)?.[1])).toBeGreaterThan(0);
+    }
+    // every answered /v1/runs request is in the histogram: its count equals the sum of the request counters of the route
+    const answered = [...text.matchAll(/^simgate_http_requests_total\{route="\/v1\/runs",status="\d+"\} (\d+)$/gm)].reduce((n, m) => n + Number(m[1]), 0);
+    expect(Number(/^simgate_http_request_duration_seconds_count\{route="\/v1\/runs"\} (\d+)$/m.exec(text)?.[1])).toBe(answered);
+  });
+
   it('logs are JSON lines with the request id and never a secret', () => {
     expect(logs.length).toBeGreaterThan(10);
     const parsed = logs.map((l) => JSON.parse(l) as Record<string, unknown>);
