@@ -11,6 +11,8 @@ import { GatewayError, asGatewayError, envelope } from './core/errors.js';
 import { Gateway, type GatewayDeps } from './core/gateway.js';
 import type { KeyLimiter } from './core/ratelimit.js';
 import { RequestScope } from './core/scope.js';
+import { compress } from 'hono/compress';
+import { etag } from 'hono/etag';
 import { registerRuns } from './routes/runs.js';
 import { registerProviders } from './routes/providers.js';
 import { registerGroups } from './routes/groups.js';
@@ -34,6 +36,8 @@ export interface AppDeps extends GatewayDeps, OpsDeps {
   config: Config;
   /** The per-gateway-key request limit (in memory, or shared through Redis). */
   keyLimiter?: KeyLimiter;
+  /** gzip answers for clients that accept it (Node; Cloudflare compresses a Worker's answers at the edge itself). */
+  compress?: boolean;
 }
 
 const REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/;
@@ -140,6 +144,9 @@ export async function buildApp(deps: AppDeps): Promise<{ app: App; gateway: Gate
     }
   });
 
+  // gzip for JSON, CSV, the docs and dashboard assets when the client accepts it (recordings pass as they are)
+  if (deps.compress) app.use('*', compress());
+
   app.onError((err, c) => {
     const e = asGatewayError(err);
     if (e.code === 'internal') deps.log.log('error', 'unhandled error', { request_id: c.get('requestId'), error: err instanceof Error ? err.message : String(err) });
@@ -194,6 +201,10 @@ export async function buildApp(deps: AppDeps): Promise<{ app: App; gateway: Gate
   app.use('/v1/groups', requireScope('runs:read'), serverTiming);
   app.use('/v1/groups/*', requireScope('runs:read'), serverTiming);
   app.use('/v1/reports/*', requireScope('reports:read'), serverTiming);
+  // ETag and 304 on a run, a group and the reports (not on a recording: it streams)
+  app.use('/v1/runs/:id', etag());
+  app.use('/v1/groups/:id', etag());
+  app.use('/v1/reports/*', etag());
 
   app.openAPIRegistry.registerComponent('securitySchemes', 'gatewayKey', { type: 'http', scheme: 'bearer', description: 'A gateway key from the config' });
   registerRuns(app, gateway);
