@@ -300,3 +300,32 @@ describe('rollups follow status changes', () => {
     expectTotals(after, truthTotals(again), 'after finishing');
   });
 });
+
+describe('a provider whose index cannot be brought up to date in time', () => {
+  it('is left out with provider_timeout (not half counted), the report is partial, and it answers within the deadline', async () => {
+    // Sales Lab at its published 60 calls a minute, a scorecard per scored session: its backfill takes minutes
+    const slow = await startSimulators({ seed: 73, now: Date.now(), counts: { saleslab: 120 } });
+    const fast = await startSimulators({ seed: 74, now: Date.now(), limits: { perWindow: 100_000, concurrency: 50 } });
+    const g = await gatewayFor({
+      tenants: { t: { keys: [{ key: KEY, scopes: ['reports:read', 'runs:read'] }], providers: { saleslab: slow.providers.saleslab!, pathsim: fast.providers.pathsim! } } },
+      providers: { pathsim: fast.tuning.pathsim! },
+      requestTimeoutMs: 2000,
+    });
+    try {
+      const t0 = Date.now();
+      const r = await client(g.url, KEY, { cache: true }).json<Summary>('/v1/reports/summary?from=2000-01-01&group_by=provider');
+      expect(Date.now() - t0).toBeLessThanOrEqual(3000);
+      expect(r.status).toBe(200);
+      expect(r.body.partial).toBe(true);
+      expect(r.body.providers['saleslab']).toMatchObject({ status: 'error', error: { code: 'provider_timeout', retryable: true } });
+      expect(r.body.providers['pathsim']).toMatchObject({ status: 'ok' });
+      // the figures are PathSim's alone: Sales Lab is left out, not half counted
+      expect(r.body.data.groups.map((x) => x.key.provider)).toEqual(['pathsim']);
+      expect(r.body.data.totals.runs).toBe(fast.sims.pathsim.sessions().length);
+    } finally {
+      await g.close(100);
+      await slow.close();
+      await fast.close();
+    }
+  });
+});
