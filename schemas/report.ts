@@ -1,66 +1,58 @@
 /** The reports' query parameters and answers (GET /v1/reports/summary and /v1/reports/regressions). */
 import { z } from '@hono/zod-openapi';
 import { CHANNELS, PROVIDER_IDS } from './run.js';
-import { commaList, instant } from './query.js';
+import { LIST_PARAMS, commaList, instant, isBefore, oneOf, query, say, text } from './query.js';
 
 export const GROUP_BYS = ['provider', 'agent', 'scenario', 'channel', 'day', 'week'] as const;
 export type GroupBy = (typeof GROUP_BYS)[number];
 export const FORMATS = ['json', 'csv'] as const;
 
+LIST_PARAMS.add('group_by');
 const groupBy = z
   .string()
   .optional()
   .transform((s, ctx) => {
-    if (s === undefined || s === '') return [] as GroupBy[];
+    const fail = (message: string): never => {
+      ctx.addIssue({ code: 'custom', message });
+      return z.NEVER;
+    };
+    if (s === undefined) return [] as GroupBy[];
+    if (s === '') return fail(say.empty('group_by'));
     const parts = s.split(',').map((p) => p.trim());
     const bad = parts.filter((p) => !(GROUP_BYS as readonly string[]).includes(p));
-    if (bad.length) {
-      ctx.addIssue({ code: 'custom', message: `unknown group_by ${bad.map((b) => `'${b}'`).join(', ')}; allowed: ${GROUP_BYS.join(', ')}` });
-      return z.NEVER;
-    }
-    if (parts.length > 2) {
-      ctx.addIssue({ code: 'custom', message: 'group_by takes one or two levels (e.g. provider,day)' });
-      return z.NEVER;
-    }
-    if (parts.length === 2 && parts[0] === parts[1]) {
-      ctx.addIssue({ code: 'custom', message: 'group_by names the same level twice' });
-      return z.NEVER;
-    }
+    if (bad.length) return fail(say.unknownValue('group_by', bad, GROUP_BYS));
+    if (parts.length > 2) return fail('group_by takes one or two levels (e.g. provider,day)');
+    if (parts.length === 2 && parts[0] === parts[1]) return fail('group_by names the same level twice');
     return parts as GroupBy[];
   })
   .openapi({ type: 'string', description: `One level or two, comma separated: ${GROUP_BYS.join(', ')}` });
 
-const format = z.enum(FORMATS).optional().openapi({ description: '`csv` (or `Accept: text/csv`): one row per group or item, a header row first' });
+const format = () => oneOf('format', FORMATS, '`csv` (or `Accept: text/csv`): one row per group or item, a header row first');
+const agentId = () => text('agent_id', { description: 'Exact agent id' });
 
-const period = { from: instant('from'), to: instant('to') };
-
-export const SummaryQuery = z
-  .object({
-    ...period,
-    provider: commaList('provider', PROVIDER_IDS),
-    agent_id: z.string().min(1).max(200).optional(),
-    channel: commaList('channel', CHANNELS),
-    q: z.string().min(1).max(200).optional().openapi({ description: 'Case-insensitive substring of agent name, scenario name or target' }),
-    group_by: groupBy,
-    format,
-  })
-  .refine((q) => q.from === undefined || q.to === undefined || q.from < q.to, { message: 'from must be before to', path: ['from'] });
+export const SummaryQuery = query({
+  from: instant('from'),
+  to: instant('to'),
+  provider: commaList('provider', PROVIDER_IDS),
+  agent_id: agentId(),
+  channel: commaList('channel', CHANNELS),
+  q: text('q', { description: 'Case-insensitive substring of agent name, scenario name or target' }),
+  group_by: groupBy,
+  format: format(),
+}).refine((q) => isBefore(q.from, q.to), { message: say.before('from', 'to'), path: ['from'] });
 export type SummaryQuery = z.output<typeof SummaryQuery>;
 
-export const RegressionsQuery = z
-  .object({
-    ...period,
-    baseline_from: instant('baseline_from'),
-    baseline_to: instant('baseline_to'),
-    provider: commaList('provider', PROVIDER_IDS),
-    agent_id: z.string().min(1).max(200).optional(),
-    format,
-  })
-  .refine((q) => q.from === undefined || q.to === undefined || q.from < q.to, { message: 'from must be before to', path: ['from'] })
-  .refine((q) => q.baseline_from === undefined || q.baseline_to === undefined || q.baseline_from < q.baseline_to, {
-    message: 'baseline_from must be before baseline_to',
-    path: ['baseline_from'],
-  });
+export const RegressionsQuery = query({
+  from: instant('from'),
+  to: instant('to'),
+  baseline_from: instant('baseline_from'),
+  baseline_to: instant('baseline_to'),
+  provider: commaList('provider', PROVIDER_IDS),
+  agent_id: agentId(),
+  format: format(),
+})
+  .refine((q) => isBefore(q.from, q.to), { message: say.before('from', 'to'), path: ['from'] })
+  .refine((q) => isBefore(q.baseline_from, q.baseline_to), { message: say.before('baseline_from', 'baseline_to'), path: ['baseline_from'] });
 export type RegressionsQuery = z.output<typeof RegressionsQuery>;
 
 export const Totals = z

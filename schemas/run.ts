@@ -1,5 +1,5 @@
 /**
- * The unified model (API.md "The Run") as zod schemas: the single source of the
+ * The unified model (docs/api.md "The Run") as zod schemas: the single source of the
  * OpenAPI document and of response validation.
  */
 import { z } from '@hono/zod-openapi';
@@ -92,6 +92,7 @@ export const ErrorCode = z.enum([
   'forbidden',
   'not_found',
   'method_not_allowed',
+  'range_not_satisfiable',
   'rate_limited',
   'provider_error',
   'provider_unavailable',

@@ -11,8 +11,10 @@ import { GatewayError, asGatewayError, envelope } from './core/errors.js';
 import { Gateway, type GatewayDeps } from './core/gateway.js';
 import type { KeyLimiter } from './core/ratelimit.js';
 import { RequestScope } from './core/scope.js';
+import { queryProblems } from '../schemas/query.js';
 import { compress } from 'hono/compress';
 import { etag } from 'hono/etag';
+import { cors } from 'hono/cors';
 import { registerRuns } from './routes/runs.js';
 import { registerProviders } from './routes/providers.js';
 import { registerGroups } from './routes/groups.js';
@@ -51,7 +53,7 @@ const KNOWN: Array<[RegExp, string[]]> = [
   [/^\/v1\/groups(\/[^/]+)?$/, ['GET']],
   [/^\/v1\/reports\/(summary|regressions)$/, ['GET']],
   [/^\/$/, ['GET']],
-  [/^\/(healthz|readyz|openapi\.json|docs|metrics)$/, ['GET']],
+  [/^\/(healthz|readyz|openapi\.json|docs|docs\/|metrics|favicon\.ico)$/, ['GET']],
 ];
 
 /**
@@ -109,13 +111,12 @@ export async function buildApp(deps: AppDeps): Promise<{ app: App; gateway: Gate
   const requestTimeoutMs = deps.config.requestTimeoutMs ?? DEFAULT_REQUEST_TIMEOUT_MS;
   const gateway = new Gateway(deps);
   const app: App = new OpenAPIHono<AppEnv>({
-    defaultHook: (result) => {
+    defaultHook: (result, c) => {
       if (!result.success) {
-        const details = result.error.issues.map((i) => ({ path: i.path.map(String).join('.') || '(query)', message: i.message }));
-        throw new GatewayError('invalid_request', details.map((d) => (d.message.includes(d.path) ? d.message : `${d.path}: ${d.message}`)).join('; '), {
-          details,
-          retryable: false,
-        });
+        // people's messages, never the validator's: a repeated parameter arrives as an array (c.req.queries())
+        const details = queryProblems(result.error.issues, result.target === 'query' ? c.req.queries() : {});
+        const messages = [...new Set(details.map((d) => (d.message.includes(d.path) ? d.message : `${d.path}: ${d.message}`)))];
+        throw new GatewayError('invalid_request', messages.join('; '), { details, retryable: false });
       }
       return undefined;
     },
@@ -143,6 +144,21 @@ export async function buildApp(deps: AppDeps): Promise<{ app: App; gateway: Gate
       });
     }
   });
+
+  // CORS for the configured origins only (none by default); a preflight is answered here, before any key is asked for
+  const origins = deps.config.cors?.origins ?? [];
+  if (origins.length) {
+    app.use(
+      '*',
+      cors({
+        origin: origins.includes('*') ? '*' : origins,
+        allowMethods: ['GET', 'HEAD', 'OPTIONS'],
+        allowHeaders: ['Authorization', 'Cache-Control', 'If-None-Match', 'Range', 'X-Request-Id', 'Accept'],
+        exposeHeaders: ['X-Request-Id', 'Server-Timing', 'Retry-After', 'ETag', 'Content-Range', 'X-Report-Filters', 'Content-Disposition'],
+        maxAge: 600,
+      }),
+    );
+  }
 
   // gzip for JSON, CSV, the docs and dashboard assets when the client accepts it (recordings pass as they are)
   if (deps.compress) app.use('*', compress());

@@ -133,10 +133,55 @@ export class Details {
     const ctx = await this.gw.context(tenant, provider, scope);
     const res = await this.call(provider, () => a.recording!(ctx, native, range));
     if (!res) throw new GatewayError('not_found', `run ${id} has no recording`, { retryable: false });
+    if (res.status === 416) {
+      await res.body?.cancel().catch(() => {});
+      if (!range) throw new GatewayError('provider_error', `${a.spec.name}: answered 416 to a request without Range`, { provider, retryable: false });
+      // the vendor's `bytes */N`, or the size a one-byte read reveals
+      let size = sizeOf(res);
+      if (size === null) {
+        const probe = await this.call(provider, () => a.recording!(ctx, native, 'bytes=0-0'));
+        await probe?.body?.cancel().catch(() => {});
+        size = probe ? sizeOf(probe) : null;
+      }
+      throw rangeError(range, size);
+    }
+    if (res.status === 200 && range) {
+      // a vendor that ignores Range: a Range past the end is still answered as HTTP says
+      const size = sizeOf(res);
+      if (size !== null && unsatisfiable(range, size)) {
+        await res.body?.cancel().catch(() => {});
+        throw rangeError(range, size);
+      }
+    }
     return res;
-  }}
+  }
+}
 
-/** Leaves out what the client did not ask for. */
+/** The size of a file: the complete length of Content-Range (after its `/`) or, on a whole answer, Content-Length. */
+function sizeOf(res: Response): number | null {
+  const m = /\/(\d+)\s*$/.exec(res.headers.get('content-range') ?? '');
+  if (m) return Number(m[1]);
+  const len = res.headers.get('content-length');
+  return res.status === 200 && len && /^\d+$/.test(len) ? Number(len) : null;
+}
+
+/** Does a `bytes=` Range ask for no byte of a file of `size` bytes? (A Range that cannot be read is ignored, as HTTP says.) */
+export function unsatisfiable(range: string, size: number): boolean {
+  const m = /^bytes=(.+)$/i.exec(range.trim());
+  if (!m) return false;
+  const specs = m[1]!.split(',').map((x) => /^\s*(\d*)\s*-\s*(\d*)\s*$/.exec(x));
+  if (specs.some((x) => !x || (x[1] === '' && x[2] === ''))) return false;
+  return specs.every((x) => (x![1] !== '' ? Number(x![1]) >= size : Number(x![2]) === 0 || size === 0));
+}
+
+function rangeError(range: string, size: number | null): GatewayError {
+  const asked = range.length > 100 ? `${range.slice(0, 100)}…` : range;
+  return new GatewayError(
+    'range_not_satisfiable',
+    size === null ? `the Range ${asked} asks for no byte of the recording` : `the Range ${asked} asks for no byte of the recording (${size} bytes)`,
+    { retryable: false, ...(size === null ? {} : { headers: { 'Content-Range': `bytes */${size}` } }) },
+  );
+}
 
 /** Leaves out what the client did not ask for. */
 export function shape(run: Run, include: Include[]): Run {

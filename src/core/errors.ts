@@ -1,4 +1,4 @@
-/** One typed error for every failure path, rendered as the API.md envelope. */
+/** One typed error for every failure path, rendered as the envelope of docs/api.md "Errors". */
 import type { ErrorCode, ErrorEnvelope, ProviderId } from '../../schemas/run.js';
 
 export const STATUS_OF: Record<ErrorCode, number> = {
@@ -8,6 +8,7 @@ export const STATUS_OF: Record<ErrorCode, number> = {
   forbidden: 403,
   not_found: 404,
   method_not_allowed: 405,
+  range_not_satisfiable: 416,
   rate_limited: 429,
   provider_error: 502,
   provider_unavailable: 503,

@@ -3,18 +3,21 @@ import { createRoute, z } from '@hono/zod-openapi';
 import type { App } from '../app.js';
 import type { Gateway } from '../core/gateway.js';
 import { Group, GroupList } from '../../schemas/run.js';
-import { RunsQuery, filterOf } from '../../schemas/query.js';
+import { GroupsQuery, NoQuery, groupFilterOf } from '../../schemas/query.js';
 import { errorResponses } from './runs.js';
 
 const listRoute = createRoute({
   method: 'get',
   path: '/v1/groups',
+  operationId: 'listGroups',
+  tags: ['groups'],
   summary: 'Batches of runs (Synthflow simulation sessions, SigmaMind batch runs, Cekura results), merged, newest first',
   description:
-    'Read from the run index, like /v1/runs: same pagination, cursor, freshness and partial-result envelope. Filters that apply to groups: `provider`, `status`, `group_id`, ' +
-    '`q` (group name), `from`/`to` (started_at); run-only filters (`outcome`, `channel`, `agent_id`) and `include` are ignored.',
+    'Read from the run index, like /v1/runs: same pagination, cursor, freshness and partial-result envelope. Its filters: `provider`, `status`, `group_id`, ' +
+    '`q` (group name), `from`/`to` (started_at). A group has no outcome, channel or agent of its own: `outcome`, `channel`, `agent_id` and `include` ' +
+    'are unknown parameters here (400 `invalid_request`).',
   security: [{ gatewayKey: [] }],
-  request: { query: RunsQuery },
+  request: { query: GroupsQuery },
   responses: {
     200: { description: 'A page of groups', content: { 'application/json': { schema: GroupList } } },
     ...errorResponses(400, 401, 403, 429, 502, 503, 504),
@@ -24,20 +27,21 @@ const listRoute = createRoute({
 const oneRoute = createRoute({
   method: 'get',
   path: '/v1/groups/{id}',
+  operationId: 'getGroup',
+  tags: ['groups'],
   summary: 'One group with its counts and pass rate',
   security: [{ gatewayKey: [] }],
-  request: { params: z.object({ id: z.string().openapi({ param: { name: 'id', in: 'path' }, example: 'cekura:4012' }) }) },
+  request: { params: z.object({ id: z.string().openapi({ param: { name: 'id', in: 'path' }, example: 'cekura:4012' }) }), query: NoQuery },
   responses: {
     200: { description: 'The group', content: { 'application/json': { schema: z.object({ data: Group }) } } },
-    ...errorResponses(401, 403, 404, 429, 502, 503, 504),
+    ...errorResponses(400, 401, 403, 404, 429, 502, 503, 504),
   },
 });
 
 export function registerGroups(app: App, gateway: Gateway): void {
   app.openapi(listRoute, async (c) => {
     const q = c.req.valid('query');
-    const f = filterOf(q);
-    const page = await gateway.listGroups(c.get('principal').tenant, { ...f, outcome: undefined, channel: undefined, agent_id: undefined }, { limit: q.limit, cursor: q.cursor }, c.get('scope'));
+    const page = await gateway.listGroups(c.get('principal').tenant, groupFilterOf(q), { limit: q.limit, cursor: q.cursor }, c.get('scope'));
     return c.json(page, 200);
   });
   app.openapi(oneRoute, async (c) => {

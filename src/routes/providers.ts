@@ -3,16 +3,20 @@ import { createRoute, z } from '@hono/zod-openapi';
 import type { App } from '../app.js';
 import type { Gateway } from '../core/gateway.js';
 import { ProviderInfo } from '../../schemas/run.js';
+import { NoQuery } from '../../schemas/query.js';
 import { errorResponses } from './runs.js';
 
 const route = createRoute({
   method: 'get',
   path: '/v1/providers',
+  operationId: 'listProviders',
+  tags: ['providers'],
   summary: "The tenant's providers: capabilities (which filters go down to the vendor), health, rate limit, run index",
   security: [{ gatewayKey: [] }],
+  request: { query: NoQuery },
   responses: {
     200: { description: 'Providers', content: { 'application/json': { schema: z.object({ data: z.array(ProviderInfo) }) } } },
-    ...errorResponses(401, 403),
+    ...errorResponses(400, 401, 403),
   },
 });
 

@@ -12,6 +12,8 @@ const CSV = { 'text/csv': { schema: { type: 'string' as const } } };
 const summaryRoute = createRoute({
   method: 'get',
   path: '/v1/reports/summary',
+  operationId: 'getSummary',
+  tags: ['reports'],
   summary: 'Cross-vendor pass rates and buckets for a period, grouped by up to two levels',
   description:
     'Computed from the run index\'s rollups (never a walk of the vendors): each provider\'s head is brought up to date first (within `requestTimeoutMs`; ' +
@@ -29,6 +31,8 @@ const summaryRoute = createRoute({
 const regressionsRoute = createRoute({
   method: 'get',
   path: '/v1/reports/regressions',
+  operationId: 'getRegressions',
+  tags: ['reports'],
   summary: 'What changed between two periods, per provider, agent and scenario',
   description:
     'Only evaluated runs count (completed, outcome `passed` or `failed`). Verdict, the first rule that holds: `new` (no baseline runs), `newly_failing` ' +

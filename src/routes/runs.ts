@@ -3,7 +3,7 @@ import { createRoute, z } from '@hono/zod-openapi';
 import type { App } from '../app.js';
 import type { Gateway } from '../core/gateway.js';
 import { ErrorEnvelope, Run, RunList } from '../../schemas/run.js';
-import { INCLUDES, RunsQuery, filterOf } from '../../schemas/query.js';
+import { NoQuery, RunQuery, RunsQuery, filterOf } from '../../schemas/query.js';
 
 export const errorResponses = (...codes: number[]) =>
   Object.fromEntries(
@@ -16,6 +16,7 @@ const ERROR_TEXT: Record<number, string> = {
   403: '`forbidden`: the key lacks the scope',
   404: '`not_found`: malformed id, unknown provider, another tenant\'s run, or no such run',
   405: '`method_not_allowed`, with `Allow`',
+  416: '`range_not_satisfiable`, with `Content-Range: bytes */<size>`: the Range asks for no byte of the recording',
   429: '`rate_limited`, with Retry-After: the key\'s own limit, or the vendor\'s budget cannot serve the call before the deadline',
   502: '`provider_error`: every requested provider failed',
   503: '`provider_unavailable`',
@@ -26,25 +27,11 @@ const IdParam = z.object({
   id: z.string().openapi({ param: { name: 'id', in: 'path' }, example: 'pathsim:68963b44e7b3ba1e58b7c60a' }),
 });
 
-const OneQuery = z.object({
-  include: z
-    .string()
-    .optional()
-    .transform((s, ctx) => {
-      const parts = (s ?? '').split(',').map((p) => p.trim()).filter(Boolean);
-      const bad = parts.filter((p) => !(INCLUDES as readonly string[]).includes(p));
-      if (bad.length) {
-        ctx.addIssue({ code: 'custom', message: `unknown include ${bad.join(', ')}; allowed: ${INCLUDES.join(', ')}` });
-        return z.NEVER;
-      }
-      return parts as (typeof INCLUDES)[number][];
-    })
-    .openapi({ type: 'string', description: '`raw` adds the vendor payload' }),
-});
-
 const listRoute = createRoute({
   method: 'get',
   path: '/v1/runs',
+  operationId: 'listRuns',
+  tags: ['runs'],
   summary: 'Runs of all the tenant\'s providers, merged, newest started_at first',
   description:
     'Read from the run index (each vendor list synced once; see docs/run-index.md). Following `next_cursor` until it is null returns every matching run ' +
@@ -63,12 +50,14 @@ const listRoute = createRoute({
 const oneRoute = createRoute({
   method: 'get',
   path: '/v1/runs/{id}',
+  operationId: 'getRun',
+  tags: ['runs'],
   summary: 'One run in full (transcript and evaluations included)',
   description:
     'A finished run comes from the cache; `Cache-Control: no-cache` fetches a run that can still change. Not served within `requestTimeoutMs`: ' +
     '504 `provider_timeout`, or 429 `rate_limited` with `Retry-After` when the vendor\'s rate limit holds it back.',
   security: [{ gatewayKey: [] }],
-  request: { params: IdParam, query: OneQuery },
+  request: { params: IdParam, query: RunQuery },
   responses: {
     200: { description: 'The run', content: { 'application/json': { schema: z.object({ data: Run }) } } },
     ...errorResponses(400, 401, 403, 404, 429, 502, 503, 504),
@@ -78,14 +67,16 @@ const oneRoute = createRoute({
 const recordingRoute = createRoute({
   method: 'get',
   path: '/v1/runs/{id}/recording',
+  operationId: 'getRunRecording',
+  tags: ['runs'],
   summary: "The run's recording, streamed from the vendor with the vendor's credentials",
   description: 'Content type passed on; `Range` honoured where the vendor honours it (206 with Content-Range).',
   security: [{ gatewayKey: [] }],
-  request: { params: IdParam },
+  request: { params: IdParam, query: NoQuery },
   responses: {
     200: { description: 'The recording', content: { 'audio/wav': { schema: z.any() }, 'video/mp4': { schema: z.any() } } },
     206: { description: 'Part of the recording (Range)' },
-    ...errorResponses(401, 403, 404, 429, 502, 503, 504),
+    ...errorResponses(400, 401, 403, 404, 416, 429, 502, 503, 504),
   },
 });
 

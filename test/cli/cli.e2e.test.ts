@@ -196,7 +196,7 @@ describe('simgate config check', () => {
     expect(ok.stdout).toBe('ok\n');
     expect(problems.code).toBe(2);
     expect(problems.stdout.trimEnd().split('\n').sort()).toEqual([
-      '(root): unknown key extra',
+      '(root): unknown field "extra"; allowed: tenants, providers, metrics, cors, index, requestTimeoutMs, cursorSecret',
       'tenants.acme.providers.cekura.apiKey: environment variable CLI_TEST_MISSING is not set',
       'tenants.acme.providers.pathsim.apiKey: required',
     ]);
