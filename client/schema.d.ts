@@ -11,111 +11,7 @@ export interface paths {
          * Runs of all the tenant's providers, merged, newest started_at first
          * @description Read from the run index (each vendor list synced once; see docs/run-index.md). Following `next_cursor` until it is null returns every matching run exactly once, across ties of `started_at` and while vendors add runs at the head. A cursor only continues the query (filters) and tenant that made it. Each provider says `fresh_as_of`, `index` (`ready` / `backfilling` with `oldest`) and, when a head sync it needed failed, `sync_error`. No request waits longer than `requestTimeoutMs`: a provider that cannot give its part in time carries `provider_timeout`, `partial` is true and its runs come on later pages. `Cache-Control: no-cache` re-syncs the head of each vendor list first. Only when every requested provider fails is the answer an error.
          */
-        get: {
-            parameters: {
-                query?: {
-                    /** @description Comma list of: pathsim, synthflow, saleslab, sigmamind, cekura */
-                    provider?: string;
-                    /** @description Comma list of: queued, running, evaluating, completed, failed, timed_out, cancelled, unknown */
-                    status?: string;
-                    /** @description Comma list of: passed, failed, none */
-                    outcome?: string;
-                    /** @description Comma list of: voice, web, chat, unknown */
-                    channel?: string;
-                    agent_id?: string;
-                    group_id?: string;
-                    /** @description Case-insensitive substring of agent name, scenario name or target */
-                    q?: string;
-                    /** @description RFC 3339 date-time or YYYY-MM-DD (UTC midnight) */
-                    from?: string;
-                    /** @description RFC 3339 date-time or YYYY-MM-DD (UTC midnight) */
-                    to?: string;
-                    limit?: number;
-                    /** @description `next_cursor` of the previous page */
-                    cursor?: string;
-                    /** @description Comma list of: transcript, evaluations, raw */
-                    include?: string;
-                };
-                header?: never;
-                path?: never;
-                cookie?: never;
-            };
-            requestBody?: never;
-            responses: {
-                /** @description A page of runs */
-                200: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": components["schemas"]["RunList"];
-                    };
-                };
-                /** @description `invalid_request` (details name the parameter) or `invalid_cursor` */
-                400: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": components["schemas"]["Error"];
-                    };
-                };
-                /** @description `unauthorized`: missing or unknown gateway key */
-                401: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": components["schemas"]["Error"];
-                    };
-                };
-                /** @description `forbidden`: the key lacks the scope */
-                403: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": components["schemas"]["Error"];
-                    };
-                };
-                /** @description `rate_limited`, with Retry-After: the key's own limit, or the vendor's budget cannot serve the call before the deadline */
-                429: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": components["schemas"]["Error"];
-                    };
-                };
-                /** @description `provider_error`: every requested provider failed */
-                502: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": components["schemas"]["Error"];
-                    };
-                };
-                /** @description `provider_unavailable` */
-                503: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": components["schemas"]["Error"];
-                    };
-                };
-                /** @description `provider_timeout` */
-                504: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": components["schemas"]["Error"];
-                    };
-                };
-            };
-        };
+        get: operations["listRuns"];
         put?: never;
         post?: never;
         delete?: never;
@@ -135,105 +31,7 @@ export interface paths {
          * One run in full (transcript and evaluations included)
          * @description A finished run comes from the cache; `Cache-Control: no-cache` fetches a run that can still change. Not served within `requestTimeoutMs`: 504 `provider_timeout`, or 429 `rate_limited` with `Retry-After` when the vendor's rate limit holds it back.
          */
-        get: {
-            parameters: {
-                query?: {
-                    /** @description `raw` adds the vendor payload */
-                    include?: string;
-                };
-                header?: never;
-                path: {
-                    id: string;
-                };
-                cookie?: never;
-            };
-            requestBody?: never;
-            responses: {
-                /** @description The run */
-                200: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": {
-                            data: components["schemas"]["Run"];
-                        };
-                    };
-                };
-                /** @description `invalid_request` (details name the parameter) or `invalid_cursor` */
-                400: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": components["schemas"]["Error"];
-                    };
-                };
-                /** @description `unauthorized`: missing or unknown gateway key */
-                401: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": components["schemas"]["Error"];
-                    };
-                };
-                /** @description `forbidden`: the key lacks the scope */
-                403: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": components["schemas"]["Error"];
-                    };
-                };
-                /** @description `not_found`: malformed id, unknown provider, another tenant's run, or no such run */
-                404: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": components["schemas"]["Error"];
-                    };
-                };
-                /** @description `rate_limited`, with Retry-After: the key's own limit, or the vendor's budget cannot serve the call before the deadline */
-                429: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": components["schemas"]["Error"];
-                    };
-                };
-                /** @description `provider_error`: every requested provider failed */
-                502: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": components["schemas"]["Error"];
-                    };
-                };
-                /** @description `provider_unavailable` */
-                503: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": components["schemas"]["Error"];
-                    };
-                };
-                /** @description `provider_timeout` */
-                504: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": components["schemas"]["Error"];
-                    };
-                };
-            };
-        };
+        get: operations["getRun"];
         put?: never;
         post?: never;
         delete?: never;
@@ -253,99 +51,7 @@ export interface paths {
          * The run's recording, streamed from the vendor with the vendor's credentials
          * @description Content type passed on; `Range` honoured where the vendor honours it (206 with Content-Range).
          */
-        get: {
-            parameters: {
-                query?: never;
-                header?: never;
-                path: {
-                    id: string;
-                };
-                cookie?: never;
-            };
-            requestBody?: never;
-            responses: {
-                /** @description The recording */
-                200: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "audio/wav": unknown;
-                        "video/mp4": unknown;
-                    };
-                };
-                /** @description Part of the recording (Range) */
-                206: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content?: never;
-                };
-                /** @description `unauthorized`: missing or unknown gateway key */
-                401: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": components["schemas"]["Error"];
-                    };
-                };
-                /** @description `forbidden`: the key lacks the scope */
-                403: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": components["schemas"]["Error"];
-                    };
-                };
-                /** @description `not_found`: malformed id, unknown provider, another tenant's run, or no such run */
-                404: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": components["schemas"]["Error"];
-                    };
-                };
-                /** @description `rate_limited`, with Retry-After: the key's own limit, or the vendor's budget cannot serve the call before the deadline */
-                429: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": components["schemas"]["Error"];
-                    };
-                };
-                /** @description `provider_error`: every requested provider failed */
-                502: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": components["schemas"]["Error"];
-                    };
-                };
-                /** @description `provider_unavailable` */
-                503: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": components["schemas"]["Error"];
-                    };
-                };
-                /** @description `provider_timeout` */
-                504: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": components["schemas"]["Error"];
-                    };
-                };
-            };
-        };
+        get: operations["getRunRecording"];
         put?: never;
         post?: never;
         delete?: never;
@@ -362,46 +68,7 @@ export interface paths {
             cookie?: never;
         };
         /** The tenant's providers: capabilities (which filters go down to the vendor), health, rate limit, run index */
-        get: {
-            parameters: {
-                query?: never;
-                header?: never;
-                path?: never;
-                cookie?: never;
-            };
-            requestBody?: never;
-            responses: {
-                /** @description Providers */
-                200: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": {
-                            data: components["schemas"]["Provider"][];
-                        };
-                    };
-                };
-                /** @description `unauthorized`: missing or unknown gateway key */
-                401: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": components["schemas"]["Error"];
-                    };
-                };
-                /** @description `forbidden`: the key lacks the scope */
-                403: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": components["schemas"]["Error"];
-                    };
-                };
-            };
-        };
+        get: operations["listProviders"];
         put?: never;
         post?: never;
         delete?: never;
@@ -419,113 +86,9 @@ export interface paths {
         };
         /**
          * Batches of runs (Synthflow simulation sessions, SigmaMind batch runs, Cekura results), merged, newest first
-         * @description Read from the run index, like /v1/runs: same pagination, cursor, freshness and partial-result envelope. Filters that apply to groups: `provider`, `status`, `group_id`, `q` (group name), `from`/`to` (started_at); run-only filters (`outcome`, `channel`, `agent_id`) and `include` are ignored.
+         * @description Read from the run index, like /v1/runs: same pagination, cursor, freshness and partial-result envelope. Its filters: `provider`, `status`, `group_id`, `q` (group name), `from`/`to` (started_at). A group has no outcome, channel or agent of its own: `outcome`, `channel`, `agent_id` and `include` are unknown parameters here (400 `invalid_request`).
          */
-        get: {
-            parameters: {
-                query?: {
-                    /** @description Comma list of: pathsim, synthflow, saleslab, sigmamind, cekura */
-                    provider?: string;
-                    /** @description Comma list of: queued, running, evaluating, completed, failed, timed_out, cancelled, unknown */
-                    status?: string;
-                    /** @description Comma list of: passed, failed, none */
-                    outcome?: string;
-                    /** @description Comma list of: voice, web, chat, unknown */
-                    channel?: string;
-                    agent_id?: string;
-                    group_id?: string;
-                    /** @description Case-insensitive substring of agent name, scenario name or target */
-                    q?: string;
-                    /** @description RFC 3339 date-time or YYYY-MM-DD (UTC midnight) */
-                    from?: string;
-                    /** @description RFC 3339 date-time or YYYY-MM-DD (UTC midnight) */
-                    to?: string;
-                    limit?: number;
-                    /** @description `next_cursor` of the previous page */
-                    cursor?: string;
-                    /** @description Comma list of: transcript, evaluations, raw */
-                    include?: string;
-                };
-                header?: never;
-                path?: never;
-                cookie?: never;
-            };
-            requestBody?: never;
-            responses: {
-                /** @description A page of groups */
-                200: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": components["schemas"]["GroupList"];
-                    };
-                };
-                /** @description `invalid_request` (details name the parameter) or `invalid_cursor` */
-                400: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": components["schemas"]["Error"];
-                    };
-                };
-                /** @description `unauthorized`: missing or unknown gateway key */
-                401: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": components["schemas"]["Error"];
-                    };
-                };
-                /** @description `forbidden`: the key lacks the scope */
-                403: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": components["schemas"]["Error"];
-                    };
-                };
-                /** @description `rate_limited`, with Retry-After: the key's own limit, or the vendor's budget cannot serve the call before the deadline */
-                429: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": components["schemas"]["Error"];
-                    };
-                };
-                /** @description `provider_error`: every requested provider failed */
-                502: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": components["schemas"]["Error"];
-                    };
-                };
-                /** @description `provider_unavailable` */
-                503: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": components["schemas"]["Error"];
-                    };
-                };
-                /** @description `provider_timeout` */
-                504: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": components["schemas"]["Error"];
-                    };
-                };
-            };
-        };
+        get: operations["listGroups"];
         put?: never;
         post?: never;
         delete?: never;
@@ -542,93 +105,7 @@ export interface paths {
             cookie?: never;
         };
         /** One group with its counts and pass rate */
-        get: {
-            parameters: {
-                query?: never;
-                header?: never;
-                path: {
-                    id: string;
-                };
-                cookie?: never;
-            };
-            requestBody?: never;
-            responses: {
-                /** @description The group */
-                200: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": {
-                            data: components["schemas"]["Group"];
-                        };
-                    };
-                };
-                /** @description `unauthorized`: missing or unknown gateway key */
-                401: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": components["schemas"]["Error"];
-                    };
-                };
-                /** @description `forbidden`: the key lacks the scope */
-                403: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": components["schemas"]["Error"];
-                    };
-                };
-                /** @description `not_found`: malformed id, unknown provider, another tenant's run, or no such run */
-                404: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": components["schemas"]["Error"];
-                    };
-                };
-                /** @description `rate_limited`, with Retry-After: the key's own limit, or the vendor's budget cannot serve the call before the deadline */
-                429: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": components["schemas"]["Error"];
-                    };
-                };
-                /** @description `provider_error`: every requested provider failed */
-                502: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": components["schemas"]["Error"];
-                    };
-                };
-                /** @description `provider_unavailable` */
-                503: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": components["schemas"]["Error"];
-                    };
-                };
-                /** @description `provider_timeout` */
-                504: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": components["schemas"]["Error"];
-                    };
-                };
-            };
-        };
+        get: operations["getGroup"];
         put?: never;
         post?: never;
         delete?: never;
@@ -648,106 +125,7 @@ export interface paths {
          * Cross-vendor pass rates and buckets for a period, grouped by up to two levels
          * @description Computed from the run index's rollups (never a walk of the vendors): each provider's head is brought up to date first (within `requestTimeoutMs`; a provider that cannot be is left out, with `provider_timeout`, and `partial` is true). Buckets: `passed`/`failed` = completed runs with that outcome; `errored` = status `failed` or `timed_out`; `pending` = `queued`, `running`, `evaluating`; `not_evaluated` = completed with outcome `none`; `cancelled`; status `unknown` counts in `runs` only. `pass_rate` = passed / (passed + failed). Default period: the last 30 days (whole UTC days, today included).
          */
-        get: {
-            parameters: {
-                query?: {
-                    /** @description RFC 3339 date-time or YYYY-MM-DD (UTC midnight) */
-                    from?: string;
-                    /** @description RFC 3339 date-time or YYYY-MM-DD (UTC midnight) */
-                    to?: string;
-                    /** @description Comma list of: pathsim, synthflow, saleslab, sigmamind, cekura */
-                    provider?: string;
-                    agent_id?: string;
-                    /** @description Comma list of: voice, web, chat, unknown */
-                    channel?: string;
-                    /** @description Case-insensitive substring of agent name, scenario name or target */
-                    q?: string;
-                    /** @description One level or two, comma separated: provider, agent, scenario, channel, day, week */
-                    group_by?: string;
-                    /** @description `csv` (or `Accept: text/csv`): one row per group or item, a header row first */
-                    format?: "json" | "csv";
-                };
-                header?: never;
-                path?: never;
-                cookie?: never;
-            };
-            requestBody?: never;
-            responses: {
-                /** @description The summary */
-                200: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": components["schemas"]["Summary"];
-                        "text/csv": string;
-                    };
-                };
-                /** @description `invalid_request` (details name the parameter) or `invalid_cursor` */
-                400: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": components["schemas"]["Error"];
-                    };
-                };
-                /** @description `unauthorized`: missing or unknown gateway key */
-                401: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": components["schemas"]["Error"];
-                    };
-                };
-                /** @description `forbidden`: the key lacks the scope */
-                403: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": components["schemas"]["Error"];
-                    };
-                };
-                /** @description `rate_limited`, with Retry-After: the key's own limit, or the vendor's budget cannot serve the call before the deadline */
-                429: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": components["schemas"]["Error"];
-                    };
-                };
-                /** @description `provider_error`: every requested provider failed */
-                502: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": components["schemas"]["Error"];
-                    };
-                };
-                /** @description `provider_unavailable` */
-                503: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": components["schemas"]["Error"];
-                    };
-                };
-                /** @description `provider_timeout` */
-                504: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": components["schemas"]["Error"];
-                    };
-                };
-            };
-        };
+        get: operations["getSummary"];
         put?: never;
         post?: never;
         delete?: never;
@@ -767,104 +145,115 @@ export interface paths {
          * What changed between two periods, per provider, agent and scenario
          * @description Only evaluated runs count (completed, outcome `passed` or `failed`). Verdict, the first rule that holds: `new` (no baseline runs), `newly_failing` (no baseline failure, a current one), `flaky` (current passes and failures), `still_failing`, `fixed`, `stable_passing`. Default: the last 7 days against the 7 days before.
          */
-        get: {
-            parameters: {
-                query?: {
-                    /** @description RFC 3339 date-time or YYYY-MM-DD (UTC midnight) */
-                    from?: string;
-                    /** @description RFC 3339 date-time or YYYY-MM-DD (UTC midnight) */
-                    to?: string;
-                    /** @description RFC 3339 date-time or YYYY-MM-DD (UTC midnight) */
-                    baseline_from?: string;
-                    /** @description RFC 3339 date-time or YYYY-MM-DD (UTC midnight) */
-                    baseline_to?: string;
-                    /** @description Comma list of: pathsim, synthflow, saleslab, sigmamind, cekura */
-                    provider?: string;
-                    agent_id?: string;
-                    /** @description `csv` (or `Accept: text/csv`): one row per group or item, a header row first */
-                    format?: "json" | "csv";
-                };
-                header?: never;
-                path?: never;
-                cookie?: never;
-            };
-            requestBody?: never;
-            responses: {
-                /** @description The regressions */
-                200: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": components["schemas"]["Regressions"];
-                        "text/csv": string;
-                    };
-                };
-                /** @description `invalid_request` (details name the parameter) or `invalid_cursor` */
-                400: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": components["schemas"]["Error"];
-                    };
-                };
-                /** @description `unauthorized`: missing or unknown gateway key */
-                401: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": components["schemas"]["Error"];
-                    };
-                };
-                /** @description `forbidden`: the key lacks the scope */
-                403: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": components["schemas"]["Error"];
-                    };
-                };
-                /** @description `rate_limited`, with Retry-After: the key's own limit, or the vendor's budget cannot serve the call before the deadline */
-                429: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": components["schemas"]["Error"];
-                    };
-                };
-                /** @description `provider_error`: every requested provider failed */
-                502: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": components["schemas"]["Error"];
-                    };
-                };
-                /** @description `provider_unavailable` */
-                503: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": components["schemas"]["Error"];
-                    };
-                };
-                /** @description `provider_timeout` */
-                504: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": components["schemas"]["Error"];
-                    };
-                };
-            };
+        get: operations["getRegressions"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/healthz": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
         };
+        /** Liveness: 200 once the server listens */
+        get: operations["getHealth"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/readyz": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Readiness: 200 when every dependency (Redis, when configured) answers, else 503
+         * @description While Redis is away the gateway still serves (lists live from the vendors); this says so with 503 and the check's message.
+         */
+        get: operations["getReadiness"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/metrics": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Prometheus metrics (text exposition format); config `metrics.enabled: false` turns it off
+         * @description Requests by route and status, upstream calls by provider and status, cache results, limiter queue depth, breaker state, the run index's size (`simgate_index_runs`) and sync lag (`simgate_index_sync_lag_seconds`) per provider.
+         */
+        get: operations["getMetrics"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/openapi.json": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** This document: OpenAPI 3.1, generated from the zod schemas that validate requests and responses */
+        get: operations["getOpenApi"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/docs": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The interactive reference (Swagger UI) of this document; works offline */
+        get: operations["getDocs"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The dashboard: a public page that asks for a gateway key and reads the JSON API with it */
+        get: operations["getDashboard"];
         put?: never;
         post?: never;
         delete?: never;
@@ -985,14 +374,14 @@ export interface components {
             oldest?: string;
             error?: {
                 /** @enum {string} */
-                code: "invalid_request" | "invalid_cursor" | "unauthorized" | "forbidden" | "not_found" | "method_not_allowed" | "rate_limited" | "provider_error" | "provider_unavailable" | "provider_timeout" | "internal";
+                code: "invalid_request" | "invalid_cursor" | "unauthorized" | "forbidden" | "not_found" | "method_not_allowed" | "range_not_satisfiable" | "rate_limited" | "provider_error" | "provider_unavailable" | "provider_timeout" | "internal";
                 message: string;
                 retryable: boolean;
             };
             /** @description The runs come from the index, but the head sync this request asked for failed or ran out of time: they are as of `fresh_as_of` */
             sync_error?: {
                 /** @enum {string} */
-                code: "invalid_request" | "invalid_cursor" | "unauthorized" | "forbidden" | "not_found" | "method_not_allowed" | "rate_limited" | "provider_error" | "provider_unavailable" | "provider_timeout" | "internal";
+                code: "invalid_request" | "invalid_cursor" | "unauthorized" | "forbidden" | "not_found" | "method_not_allowed" | "range_not_satisfiable" | "rate_limited" | "provider_error" | "provider_unavailable" | "provider_timeout" | "internal";
                 message: string;
                 retryable: boolean;
             };
@@ -1002,7 +391,7 @@ export interface components {
         Error: {
             error: {
                 /** @enum {string} */
-                code: "invalid_request" | "invalid_cursor" | "unauthorized" | "forbidden" | "not_found" | "method_not_allowed" | "rate_limited" | "provider_error" | "provider_unavailable" | "provider_timeout" | "internal";
+                code: "invalid_request" | "invalid_cursor" | "unauthorized" | "forbidden" | "not_found" | "method_not_allowed" | "range_not_satisfiable" | "rate_limited" | "provider_error" | "provider_unavailable" | "provider_timeout" | "internal";
                 message: string;
                 status: number;
                 details?: {
@@ -1212,6 +601,25 @@ export interface components {
             /** @description The newest passed run of the current period */
             last_passed_run_id: string | null;
         };
+        Health: {
+            data: {
+                /** @enum {string} */
+                status: "ok";
+            };
+        };
+        Readiness: {
+            data: {
+                /** @enum {string} */
+                status: "ready" | "not_ready";
+                /** @description One entry per dependency (`redis` when REDIS_URL is set); empty when there is none */
+                checks: {
+                    [key: string]: {
+                        ok: boolean;
+                        message?: string;
+                    };
+                };
+            };
+        };
     };
     responses: never;
     parameters: never;
@@ -1220,4 +628,897 @@ export interface components {
     pathItems: never;
 }
 export type $defs = Record<string, never>;
-export type operations = Record<string, never>;
+export interface operations {
+    listRuns: {
+        parameters: {
+            query?: {
+                /** @description Comma list of: pathsim, synthflow, saleslab, sigmamind, cekura */
+                provider?: string;
+                /** @description Comma list of: queued, running, evaluating, completed, failed, timed_out, cancelled, unknown */
+                status?: string;
+                /** @description Comma list of: passed, failed, none */
+                outcome?: string;
+                /** @description Comma list of: voice, web, chat, unknown */
+                channel?: string;
+                /** @description Exact agent id */
+                agent_id?: string;
+                /** @description Exact group id */
+                group_id?: string;
+                /** @description Case-insensitive substring of agent name, scenario name or target */
+                q?: string;
+                /** @description RFC 3339 date-time or YYYY-MM-DD (UTC midnight) */
+                from?: string;
+                /** @description RFC 3339 date-time or YYYY-MM-DD (UTC midnight) */
+                to?: string;
+                limit?: number;
+                /** @description `next_cursor` of the previous page */
+                cursor?: string;
+                /** @description Comma list of: transcript, evaluations, raw */
+                include?: string;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description A page of runs */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["RunList"];
+                };
+            };
+            /** @description `invalid_request` (details name the parameter) or `invalid_cursor` */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description `unauthorized`: missing or unknown gateway key */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description `forbidden`: the key lacks the scope */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description `rate_limited`, with Retry-After: the key's own limit, or the vendor's budget cannot serve the call before the deadline */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description `provider_error`: every requested provider failed */
+            502: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description `provider_unavailable` */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description `provider_timeout` */
+            504: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    getRun: {
+        parameters: {
+            query?: {
+                /** @description Comma list of: transcript, evaluations, raw (`raw` adds the vendor payload) */
+                include?: string;
+            };
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The run */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        data: components["schemas"]["Run"];
+                    };
+                };
+            };
+            /** @description `invalid_request` (details name the parameter) or `invalid_cursor` */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description `unauthorized`: missing or unknown gateway key */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description `forbidden`: the key lacks the scope */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description `not_found`: malformed id, unknown provider, another tenant's run, or no such run */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description `rate_limited`, with Retry-After: the key's own limit, or the vendor's budget cannot serve the call before the deadline */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description `provider_error`: every requested provider failed */
+            502: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description `provider_unavailable` */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description `provider_timeout` */
+            504: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    getRunRecording: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The recording */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "audio/wav": unknown;
+                    "video/mp4": unknown;
+                };
+            };
+            /** @description Part of the recording (Range) */
+            206: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description `invalid_request` (details name the parameter) or `invalid_cursor` */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description `unauthorized`: missing or unknown gateway key */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description `forbidden`: the key lacks the scope */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description `not_found`: malformed id, unknown provider, another tenant's run, or no such run */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description `range_not_satisfiable`, with `Content-Range: bytes *\/<size>`: the Range asks for no byte of the recording */
+            416: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description `rate_limited`, with Retry-After: the key's own limit, or the vendor's budget cannot serve the call before the deadline */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description `provider_error`: every requested provider failed */
+            502: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description `provider_unavailable` */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description `provider_timeout` */
+            504: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    listProviders: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Providers */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        data: components["schemas"]["Provider"][];
+                    };
+                };
+            };
+            /** @description `invalid_request` (details name the parameter) or `invalid_cursor` */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description `unauthorized`: missing or unknown gateway key */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description `forbidden`: the key lacks the scope */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    listGroups: {
+        parameters: {
+            query?: {
+                /** @description Comma list of: pathsim, synthflow, saleslab, sigmamind, cekura */
+                provider?: string;
+                /** @description Comma list of: queued, running, evaluating, completed, failed, timed_out, cancelled, unknown */
+                status?: string;
+                /** @description Exact group id */
+                group_id?: string;
+                /** @description Case-insensitive substring of the group name */
+                q?: string;
+                /** @description RFC 3339 date-time or YYYY-MM-DD (UTC midnight) */
+                from?: string;
+                /** @description RFC 3339 date-time or YYYY-MM-DD (UTC midnight) */
+                to?: string;
+                limit?: number;
+                /** @description `next_cursor` of the previous page */
+                cursor?: string;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description A page of groups */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["GroupList"];
+                };
+            };
+            /** @description `invalid_request` (details name the parameter) or `invalid_cursor` */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description `unauthorized`: missing or unknown gateway key */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description `forbidden`: the key lacks the scope */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description `rate_limited`, with Retry-After: the key's own limit, or the vendor's budget cannot serve the call before the deadline */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description `provider_error`: every requested provider failed */
+            502: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description `provider_unavailable` */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description `provider_timeout` */
+            504: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    getGroup: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The group */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        data: components["schemas"]["Group"];
+                    };
+                };
+            };
+            /** @description `invalid_request` (details name the parameter) or `invalid_cursor` */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description `unauthorized`: missing or unknown gateway key */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description `forbidden`: the key lacks the scope */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description `not_found`: malformed id, unknown provider, another tenant's run, or no such run */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description `rate_limited`, with Retry-After: the key's own limit, or the vendor's budget cannot serve the call before the deadline */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description `provider_error`: every requested provider failed */
+            502: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description `provider_unavailable` */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description `provider_timeout` */
+            504: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    getSummary: {
+        parameters: {
+            query?: {
+                /** @description RFC 3339 date-time or YYYY-MM-DD (UTC midnight) */
+                from?: string;
+                /** @description RFC 3339 date-time or YYYY-MM-DD (UTC midnight) */
+                to?: string;
+                /** @description Comma list of: pathsim, synthflow, saleslab, sigmamind, cekura */
+                provider?: string;
+                /** @description Exact agent id */
+                agent_id?: string;
+                /** @description Comma list of: voice, web, chat, unknown */
+                channel?: string;
+                /** @description Case-insensitive substring of agent name, scenario name or target */
+                q?: string;
+                /** @description One level or two, comma separated: provider, agent, scenario, channel, day, week */
+                group_by?: string;
+                /** @description `csv` (or `Accept: text/csv`): one row per group or item, a header row first */
+                format?: "json" | "csv";
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The summary */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Summary"];
+                    "text/csv": string;
+                };
+            };
+            /** @description `invalid_request` (details name the parameter) or `invalid_cursor` */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description `unauthorized`: missing or unknown gateway key */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description `forbidden`: the key lacks the scope */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description `rate_limited`, with Retry-After: the key's own limit, or the vendor's budget cannot serve the call before the deadline */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description `provider_error`: every requested provider failed */
+            502: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description `provider_unavailable` */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description `provider_timeout` */
+            504: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    getRegressions: {
+        parameters: {
+            query?: {
+                /** @description RFC 3339 date-time or YYYY-MM-DD (UTC midnight) */
+                from?: string;
+                /** @description RFC 3339 date-time or YYYY-MM-DD (UTC midnight) */
+                to?: string;
+                /** @description RFC 3339 date-time or YYYY-MM-DD (UTC midnight) */
+                baseline_from?: string;
+                /** @description RFC 3339 date-time or YYYY-MM-DD (UTC midnight) */
+                baseline_to?: string;
+                /** @description Comma list of: pathsim, synthflow, saleslab, sigmamind, cekura */
+                provider?: string;
+                /** @description Exact agent id */
+                agent_id?: string;
+                /** @description `csv` (or `Accept: text/csv`): one row per group or item, a header row first */
+                format?: "json" | "csv";
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The regressions */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Regressions"];
+                    "text/csv": string;
+                };
+            };
+            /** @description `invalid_request` (details name the parameter) or `invalid_cursor` */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description `unauthorized`: missing or unknown gateway key */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description `forbidden`: the key lacks the scope */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description `rate_limited`, with Retry-After: the key's own limit, or the vendor's budget cannot serve the call before the deadline */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description `provider_error`: every requested provider failed */
+            502: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description `provider_unavailable` */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description `provider_timeout` */
+            504: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    getHealth: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Listening */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Health"];
+                };
+            };
+        };
+    };
+    getReadiness: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Ready */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Readiness"];
+                };
+            };
+            /** @description A dependency does not answer */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Readiness"];
+                };
+            };
+        };
+    };
+    getMetrics: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The metrics */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "text/plain": string;
+                };
+            };
+        };
+    };
+    getOpenApi: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The OpenAPI document */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        [key: string]: unknown;
+                    };
+                };
+            };
+        };
+    };
+    getDocs: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The reference page */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "text/html": string;
+                };
+            };
+        };
+    };
+    getDashboard: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The dashboard page */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "text/html": string;
+                };
+            };
+        };
+    };
+}
