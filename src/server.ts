@@ -10,7 +10,9 @@ import type { AddressInfo } from 'node:net';
 import { fileURLToPath } from 'node:url';
 import { adapters } from '../adapters/index.js';
 import { startSimulators } from '../adapters/simulators.js';
-import { buildApp } from './app.js';
+import type { Fault } from '../adapters/simkit.js';
+import { PROVIDER_IDS, type ProviderId } from '../schemas/run.js';
+import { DEFAULT_REQUEST_TIMEOUT_MS, buildApp } from './app.js';
 import type { Config } from './config.js';
 import { sha256Hex } from './core/crypto.js';
 import type { Gateway } from './core/gateway.js';
@@ -25,7 +27,7 @@ import { RedisIndexStore } from './node/redis-index.js';
 
 const TYPES: Record<string, string> = { '.css': 'text/css; charset=utf-8', '.js': 'text/javascript; charset=utf-8', '.png': 'image/png' };
 
-/** Serves a swagger-ui-dist file from node_modules: the docs page needs no internet. */
+/** Serves a swagger-ui-dist file from node_modules (found from this module up, as from src/ so from dist/src/): the docs page needs no internet. */
 export async function docsAsset(name: string): Promise<Response | null> {
   const dir = path.dirname(createRequire(import.meta.url).resolve('swagger-ui-dist/package.json'));
   try {
@@ -38,9 +40,10 @@ export async function docsAsset(name: string): Promise<Response | null> {
   }
 }
 
+/** Next to this module: src/dashboard/ under tsx, dist/src/dashboard/ (copied by `npm run build`) when compiled. */
 const DASHBOARD_DIR = fileURLToPath(new URL('./dashboard/', import.meta.url));
 
-/** Serves a dashboard file from src/dashboard/, or uPlot's from node_modules/uplot/dist (the route allow-lists the names). */
+/** Serves a dashboard file from DASHBOARD_DIR, or uPlot's from node_modules/uplot/dist (the route allow-lists the names). */
 export async function dashboardAsset(name: string): Promise<Response | null> {
   const base = path.basename(name);
   const dir = base.startsWith('uPlot.') ? path.join(path.dirname(createRequire(import.meta.url).resolve('uplot/package.json')), 'dist') : DASHBOARD_DIR;
@@ -93,6 +96,7 @@ export async function startGateway(o: StartOptions): Promise<RunningGateway> {
   // the run index: shared by every instance through Redis, else in this process (bounded)
   const indexStore = redis ? new RedisIndexStore(redis) : new MemoryIndexStore(o.config.index?.maxRuns);
   const { app, gateway } = await buildApp({
+    compress: true,
     config: o.config,
     adapters: o.adapters ?? adapters,
     fetch: o.fetch ?? fetch,
@@ -147,9 +151,65 @@ export async function startGateway(o: StartOptions): Promise<RunningGateway> {
   };
 }
 
+/** What `SIMGATE_DEMO_FAULTS` can make a built-in simulator do: fail every request, or answer after the deadline. */
+export const DEMO_FAULT_KINDS = ['down', 'slow'] as const;
+export type DemoFaultKind = (typeof DEMO_FAULT_KINDS)[number];
+
+/** How much later than the request deadline a `slow` simulator answers. */
+const SLOW_EXTRA_MS = 5_000;
+
+/** What a demo fault injects into its simulator (a `Fault` without `times` holds until the demo stops). */
+export function demoFault(kind: DemoFaultKind): Fault {
+  return kind === 'down' ? { status: 500 } : { delayMs: DEFAULT_REQUEST_TIMEOUT_MS + SLOW_EXTRA_MS };
+}
+
+/** A `SIMGATE_DEMO_FAULTS` value that cannot be read (the message says which part and what is allowed). */
+export class DemoFaultsError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'DemoFaultsError';
+  }
+}
+
+/**
+ * Reads `SIMGATE_DEMO_FAULTS`: a comma list of `<provider>:<down|slow>` (`synthflow:down,cekura:slow`); unset or
+ * empty = none. Throws DemoFaultsError naming the first part that is not one.
+ */
+export function parseDemoFaults(text: string | undefined): Partial<Record<ProviderId, DemoFaultKind>> {
+  const out: Partial<Record<ProviderId, DemoFaultKind>> = {};
+  const parts = (text ?? '').split(',').map((p) => p.trim()).filter(Boolean);
+  for (const part of parts) {
+    const m = /^([^:\s]+)\s*:\s*([^:\s]+)$/.exec(part);
+    const where = `SIMGATE_DEMO_FAULTS: '${part}'`;
+    if (!m) throw new DemoFaultsError(`${where} is not <provider>:<fault> (e.g. synthflow:down; faults: ${DEMO_FAULT_KINDS.join(', ')})`);
+    const provider = m[1]!;
+    const kind = m[2]!;
+    if (!(PROVIDER_IDS as readonly string[]).includes(provider)) throw new DemoFaultsError(`${where}: unknown provider '${provider}'; providers: ${PROVIDER_IDS.join(', ')}`);
+    if (!(DEMO_FAULT_KINDS as readonly string[]).includes(kind)) throw new DemoFaultsError(`${where}: unknown fault '${kind}'; faults: ${DEMO_FAULT_KINDS.join(', ')}`);
+    const id = provider as ProviderId;
+    if (out[id] !== undefined) throw new DemoFaultsError(`${where}: ${id} is given twice`);
+    out[id] = kind as DemoFaultKind;
+  }
+  return out;
+}
+
+/** The simulators' limits in the demo, raised from the vendors' published ones (60–120 a minute) so that a first page answers at once. */
+export const DEMO_LIMITS = { perWindow: 6000, concurrency: 20 } as const;
+
 export interface Demo {
   config: Config;
+  /** The runs each built-in simulator holds (generated at start-up, ending before it; nothing new arrives). */
+  runs: Partial<Record<ProviderId, number>>;
+  /** The simulators' limits: requests a minute and at once, per simulator (the gateway is tuned to the same). */
+  limits: { perMinute: number; concurrency: number };
+  /** The faults injected from `SIMGATE_DEMO_FAULTS`. */
+  faults: Partial<Record<ProviderId, DemoFaultKind>>;
   close(): Promise<void>;
+}
+
+export interface DemoOptions {
+  /** From `SIMGATE_DEMO_FAULTS` (parseDemoFaults): a simulator that fails every request, or answers after the deadline. */
+  faults?: Partial<Record<ProviderId, DemoFaultKind>>;
 }
 
 /**
@@ -157,13 +217,31 @@ export interface Demo {
  * reading every provider simgate has an adapter for. The simulators' limits are raised so that a
  * first page answers at once; production limits are the vendors' own.
  */
-export async function startDemo(): Promise<Demo> {
-  const set = await startSimulators({ limits: { perWindow: 6000, concurrency: 20 } });
+export async function startDemo(o: DemoOptions = {}): Promise<Demo> {
+  const set = await startSimulators({ limits: DEMO_LIMITS });
+  const faults = o.faults ?? {};
+  for (const [p, kind] of Object.entries(faults) as Array<[ProviderId, DemoFaultKind]>) set.sims[p].server.injectFault(demoFault(kind));
   const providers = Object.fromEntries(Object.entries(set.providers).filter(([p]) => p in adapters));
   const tuning = Object.fromEntries(Object.entries(set.tuning).filter(([p]) => p in adapters));
   const config: Config = {
     tenants: { demo: { keys: [{ key: 'demo', scopes: ['runs:read', 'reports:read'] }], providers } },
     providers: tuning,
   };
-  return { config, close: set.close };
+  const runs = Object.fromEntries((Object.keys(providers) as ProviderId[]).map((p) => [p, set.sims[p].runs().length]));
+  return { config, runs, limits: { perMinute: DEMO_LIMITS.perWindow, concurrency: DEMO_LIMITS.concurrency }, faults, close: set.close };
+}
+
+/** The demo's start-up lines about its limits: the runs each simulator holds, their raised rate limits, and the fault switch. */
+export function demoLimitLines(demo: Demo): string[] {
+  const counts = Object.entries(demo.runs).map(([p, n]) => `${p} ${n}`);
+  const total = Object.values(demo.runs).reduce((a, n) => a + n, 0);
+  const faults = Object.entries(demo.faults).map(([p, kind]) => `${p} ${kind}`);
+  const slowS = (DEFAULT_REQUEST_TIMEOUT_MS + SLOW_EXTRA_MS) / 1000;
+  return [
+    `  data: ${counts.join(', ')} runs (${total} in all), generated at start-up and ending before it; no new runs arrive while the demo runs.`,
+    `  limits: each simulator allows ${demo.limits.perMinute} requests a minute and ${demo.limits.concurrency} at once, raised from the vendors' published 60-120 a minute; simgate is tuned to the same.`,
+    faults.length
+      ? `  faults (SIMGATE_DEMO_FAULTS): ${faults.join(', ')}. Lists answer partial: true with ${faults.length > 1 ? 'these providers' : 'this provider'} in error.`
+      : `  faults: none. SIMGATE_DEMO_FAULTS=synthflow:down makes a simulator fail every request (500), synthflow:slow answer after ${slowS} s (past the ${DEFAULT_REQUEST_TIMEOUT_MS / 1000} s deadline); comma list for several.`,
+  ];
 }

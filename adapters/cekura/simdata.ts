@@ -278,12 +278,30 @@ export function generate(seed: number, nowMs: number, count: number, drift: bool
     });
   }
   forceTies(out);
+  endBefore(out, Math.floor(nowMs / 1000));
   let rid = 4000 + out.length, runId = 86000 + out.reduce((a, x) => a + x.runs.length, 0);
   for (const res of out) {
     res.id = rid--;
     for (const run of res.runs) run.id = runId--;
   }
   return out;
+}
+
+/** Seconds between a run's end and "now" at least: the result's `updated_at` (end + 25 s when completed) stays in the past too. */
+const END_MARGIN_S = 30;
+
+/**
+ * Shortens the calls that would still be going on at `nowS` (the newest runs start 90 s or more before it) so that
+ * every run ends in the past; their transcripts follow. Draws nothing from the PRNG: the rest of the data is unchanged.
+ */
+function endBefore(results: ResultRec[], nowS: number): void {
+  for (const res of results) {
+    for (const run of res.runs) {
+      if (run.durationS === 0 || run.ts + run.durationS <= nowS - END_MARGIN_S) continue;
+      run.durationS = Math.max(1, nowS - END_MARGIN_S - run.ts);
+      run.lines = transcriptLines(res.def, run.scenario, run.personality, run.status, run.durationS);
+    }
+  }
 }
 
 function forceTies(results: ResultRec[]): void {

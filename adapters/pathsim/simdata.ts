@@ -344,7 +344,27 @@ export function generatePathsimData(o: { seed: number; count: number; now: numbe
     const gap = g < 0.65 ? 1 + Math.floor(r() * 20) : g < 0.93 ? 20 + Math.floor(r() * 220) : 600 + Math.floor(r() * 2400);
     minute -= gap * 60_000;
   }
+  for (const s of sessions) endBefore(s, o.now);
   return { workspaces, sessions, ctx };
+}
+
+/** Seconds of a formatDuration string ("1h 2m 3s", "4m 28s", "45s"). */
+function durationS(text: string): number {
+  const m = /^(?:(\d+)h )?(?:(\d+)m )?(\d+)s$/.exec(text);
+  return m ? Number(m[1] ?? 0) * 3600 + Number(m[2] ?? 0) * 60 + Number(m[3]) : 0;
+}
+
+/**
+ * Shortens a generated call or browse that would still be going on at `now` (the newest sessions start 15 s or
+ * more before it) so that it ended at least a second before `now`: its duration, and the times of its web steps
+ * in proportion. Draws nothing from the PRNG: the rest of the data is unchanged.
+ */
+function endBefore(s: PathsimSession, now: number): void {
+  const before = durationS(s.detail.duration);
+  if (before === 0 || s.createdAt + before * 1000 <= now - 1000) return;
+  const secs = Math.max(1, Math.floor((now - 1000 - s.createdAt) / 1000));
+  s.detail.duration = formatDuration(secs);
+  for (const st of s.detail.steps ?? []) st.timestamp = s.createdAt + Math.round(((st.timestamp - s.createdAt) * secs) / before);
 }
 
 /**

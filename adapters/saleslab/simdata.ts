@@ -259,8 +259,26 @@ export function generate(seed: number, count: number, now: number, drift: boolea
     }
     ts -= int(r, 300, 20 * 3600) * 1000;
   }
+  for (const run of runs) endBefore(run, now);
   if (drift) applyDrift(runs);
   return { users, scenarios, runs, ctx };
+}
+
+/**
+ * Shortens a generated call that would still be going on at `now` (the newest sessions start a minute or more
+ * before it) so that it ended at least a second before `now`; its transcript times follow. Draws nothing from the
+ * PRNG: the rest of the data is unchanged.
+ */
+function endBefore(run: SaleslabRun, now: number): void {
+  const s = run.session;
+  const before = s.duration_seconds;
+  if (before === null || s.ended_at === null) return;
+  const start = Date.parse(s.started_at);
+  if (start + before * 1000 <= now - 1000) return;
+  const duration = Math.max(0, Math.floor((now - 1000 - start) / 1000));
+  s.duration_seconds = duration;
+  s.ended_at = iso(start + duration * 1000);
+  if (before > 0) run.transcript = run.transcript.map((t) => ({ ...t, time: Math.min(duration, Math.round((t.time * duration) / before)) }));
 }
 
 /** Drift (after generation, so that the rest of the data is unchanged): status "paused", verdict "legendary", score "81". */

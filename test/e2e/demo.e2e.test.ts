@@ -1,4 +1,4 @@
-/** `npm start` without SIMGATE_CONFIG: demo mode answers with the built-in simulators; SIGTERM exits 0. */
+/** `npm start` without SIMGATE_CONFIG: demo mode answers with the built-in simulators; SIGTERM exits 0, through npm too. */
 import { describe, expect, it } from 'vitest';
 import { spawn } from 'node:child_process';
 
@@ -37,5 +37,33 @@ describe('demo mode', () => {
       child.kill('SIGTERM');
     });
     expect(code).toBe(0);
+    expect(out.trim().split('\n').at(-1)).toContain('"msg":"stopped"');
+  });
+
+  it('`npm start` itself: SIGTERM to npm reaches the gateway (no orphan left holding the port), which logs "stopped"; npm exits 0', async () => {
+    const env: Record<string, string> = { ...(process.env as Record<string, string>), PORT: '0' };
+    delete env['SIMGATE_CONFIG'];
+    const npm = spawn('npm', ['start'], { env, stdio: ['ignore', 'pipe', 'pipe'] });
+    let out = '';
+    npm.stdout.on('data', (d: Buffer) => (out += d.toString()));
+    npm.stderr.on('data', (d: Buffer) => (out += d.toString()));
+    const url = await new Promise<string>((resolve, reject) => {
+      const t = setTimeout(() => reject(new Error(`no start-up line: ${out}`)), 30_000);
+      npm.stdout.on('data', () => {
+        const m = /"msg":"listening","url":"([^"]+)"/.exec(out);
+        if (m) {
+          clearTimeout(t);
+          resolve(m[1]!);
+        }
+      });
+    });
+    expect((await fetch(`${url}/healthz`)).status).toBe(200);
+    const code = await new Promise<number | null>((resolve) => {
+      npm.on('exit', (c) => resolve(c));
+      npm.kill('SIGTERM');
+    });
+    expect(code).toBe(0);
+    expect(out).toContain('"msg":"stopped","signal":"SIGTERM"');
+    await expect(fetch(`${url}/healthz`)).rejects.toThrow();
   });
 });
