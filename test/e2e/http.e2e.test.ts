@@ -95,3 +95,50 @@ describe('ETag and 304', () => {
     }
   });
 });
+
+describe('small conventions', () => {
+  it('serves a favicon, and /docs/ as well as /docs', async () => {
+    const icon = await raw('/favicon.ico');
+    expect(icon.status).toBe(200);
+    expect(icon.headers['content-type']).toBe('image/png');
+    expect(icon.body.subarray(1, 4).toString()).toBe('PNG');
+    const docs = await raw('/docs');
+    const slash = await raw('/docs/');
+    expect(slash.status).toBe(200);
+    expect(slash.body.toString()).toBe(docs.body.toString());
+    expect(docs.body.toString()).toContain('href="/favicon.ico"');
+  });
+});
+
+describe('CORS', () => {
+  it('allows nothing by default: no Access-Control-Allow-Origin, a preflight is not answered as one', async () => {
+    const r = await raw('/v1/runs?limit=1', { origin: 'https://app.example' });
+    expect(r.status).toBe(200);
+    expect(r.headers['access-control-allow-origin']).toBeUndefined();
+    const pre = await fetch(`${gw.url}/v1/runs`, { method: 'OPTIONS', headers: { origin: 'https://app.example', 'access-control-request-method': 'GET' } });
+    expect(pre.headers.get('access-control-allow-origin')).toBeNull();
+  });
+
+  it('with cors.origins: a preflight is answered without a key, a listed origin may read the answer and its headers, another may not', async () => {
+    const g = await gatewayFor({ tenants: { t: { keys: [{ key: KEY, scopes: ['runs:read'] }], providers: { pathsim: set.providers.pathsim! } } }, providers: set.tuning, cors: { origins: ['https://app.example'] } });
+    try {
+      const pre = await fetch(`${g.url}/v1/runs`, {
+        method: 'OPTIONS',
+        headers: { origin: 'https://app.example', 'access-control-request-method': 'GET', 'access-control-request-headers': 'authorization, cache-control' },
+      });
+      expect(pre.status).toBe(204);
+      expect(pre.headers.get('access-control-allow-origin')).toBe('https://app.example');
+      expect(pre.headers.get('access-control-allow-headers')?.toLowerCase()).toContain('authorization');
+      const ok = await fetch(`${g.url}/v1/runs?limit=1`, { headers: { origin: 'https://app.example', authorization: `Bearer ${KEY}` } });
+      expect(ok.status).toBe(200);
+      expect(ok.headers.get('access-control-allow-origin')).toBe('https://app.example');
+      expect(ok.headers.get('access-control-expose-headers')?.toLowerCase()).toContain('x-request-id');
+      const other = await fetch(`${g.url}/v1/runs?limit=1`, { headers: { origin: 'https://evil.example', authorization: `Bearer ${KEY}` } });
+      expect(other.headers.get('access-control-allow-origin')).toBeNull();
+      // the key is still asked for on the request itself
+      expect((await fetch(`${g.url}/v1/runs?limit=1`, { headers: { origin: 'https://app.example' } })).status).toBe(401);
+    } finally {
+      await g.close(100);
+    }
+  });
+});
