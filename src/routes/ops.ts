@@ -135,6 +135,14 @@ export function registerOps(app: App, deps: OpsDeps): void {
     summary: 'The dashboard: a public page that asks for a gateway key and reads the JSON API with it',
     responses: { 200: { description: 'The dashboard page', content: HTML } },
   });
+  app.openAPIRegistry.registerPath({
+    method: 'get',
+    path: '/favicon.ico',
+    operationId: 'getFavicon',
+    tags: ['operations'],
+    summary: 'The icon of the docs and the dashboard (PNG)',
+    responses: { 200: { description: 'The icon', content: { 'image/png': { schema: z.string().openapi({ format: 'binary' }) } } }, 404: { description: 'No icon in this deployment' } },
+  });
 
   app.doc31('/openapi.json', {
     openapi: '3.1.0',
