@@ -40,6 +40,8 @@ export interface AppDeps extends GatewayDeps, OpsDeps {
   keyLimiter?: KeyLimiter;
   /** gzip answers for clients that accept it (Node; Cloudflare compresses a Worker's answers at the edge itself). */
   compress?: boolean;
+  /** Node only: a middleware that answers br to clients that accept it (preferred to gzip; see node/brotli.ts). */
+  brotli?: MiddlewareHandler<AppEnv>;
 }
 
 const REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/;
@@ -161,7 +163,12 @@ export async function buildApp(deps: AppDeps): Promise<{ app: App; gateway: Gate
   }
 
   // gzip for JSON, CSV, the docs and dashboard assets when the client accepts it (recordings pass as they are)
-  if (deps.compress) app.use('*', compress());
+  if (deps.brotli) app.use('*', deps.brotli);
+  if (deps.compress) {
+    const gzip = compress();
+    // only for a client that accepts it: looking at a finished answer's headers rebuilds it around a stream (slow)
+    app.use('*', (c, next) => (/\bgzip\b/i.test(c.req.header('accept-encoding') ?? '') ? gzip(c, next) : next()));
+  }
 
   app.onError((err, c) => {
     const e = asGatewayError(err);
@@ -217,8 +224,7 @@ export async function buildApp(deps: AppDeps): Promise<{ app: App; gateway: Gate
   app.use('/v1/groups', requireScope('runs:read'), serverTiming);
   app.use('/v1/groups/*', requireScope('runs:read'), serverTiming);
   app.use('/v1/reports/*', requireScope('reports:read'), serverTiming);
-  // ETag and 304 on a run, a group and the reports (not on a recording: it streams)
-  app.use('/v1/runs/:id', etag());
+  // ETag and 304 on a group and the reports (a run's detail sets its own, routes/runs.ts; a recording streams)
   app.use('/v1/groups/:id', etag());
   app.use('/v1/reports/*', etag());
 

@@ -23,6 +23,7 @@ import { MemoryKeyLimiter } from './core/ratelimit.js';
 import { RedisKeyLimiter, RedisLimiter, RedisStore, connectRedis } from './node/redis.js';
 import { jsonLogger, type Logger } from './core/log.js';
 import { MemoryIndexStore } from './index/memory.js';
+import { brotli } from './node/brotli.js';
 import { RedisIndexStore } from './node/redis-index.js';
 
 const TYPES: Record<string, string> = { '.css': 'text/css; charset=utf-8', '.js': 'text/javascript; charset=utf-8', '.png': 'image/png' };
@@ -97,6 +98,7 @@ export async function startGateway(o: StartOptions): Promise<RunningGateway> {
   const indexStore = redis ? new RedisIndexStore(redis) : new MemoryIndexStore(o.config.index?.maxRuns);
   const { app, gateway } = await buildApp({
     compress: true,
+    brotli: brotli(),
     config: o.config,
     adapters: o.adapters ?? adapters,
     fetch: o.fetch ?? fetch,

@@ -2,6 +2,7 @@
 import { createRoute, z } from '@hono/zod-openapi';
 import type { App } from '../app.js';
 import type { Gateway } from '../core/gateway.js';
+import { etagOf, matchesTag } from '../core/etag.js';
 import { ErrorEnvelope, Run, RunList } from '../../schemas/run.js';
 import { NoQuery, RunQuery, RunsQuery, filterOf } from '../../schemas/query.js';
 
@@ -90,7 +91,10 @@ export function registerRuns(app: App, gateway: Gateway): void {
   app.openapi(oneRoute, async (c) => {
     const { id } = c.req.valid('param');
     const body = await gateway.details.getRunJson(c.get('principal').tenant, id, c.req.valid('query').include ?? [], c.get('scope'));
-    return c.body(body, 200, { 'Content-Type': 'application/json' }) as never;
+    // its own ETag, from the text (memoized for a finished run): no hashing of the answer as a stream
+    const tag = etagOf(body);
+    if (matchesTag(c.req.header('if-none-match'), tag)) return c.body(null, 304, { ETag: tag }) as never;
+    return c.body(body, 200, { 'Content-Type': 'application/json', ETag: tag }) as never;
   });
 
   app.openapi(recordingRoute, async (c) => {
