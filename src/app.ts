@@ -167,7 +167,12 @@ export async function buildApp(deps: AppDeps): Promise<{ app: App; gateway: Gate
   if (deps.compress) {
     const gzip = compress();
     // only for a client that accepts it: looking at a finished answer's headers rebuilds it around a stream (slow)
-    app.use('*', (c, next) => (/\bgzip\b/i.test(c.req.header('accept-encoding') ?? '') ? gzip(c, next) : next()));
+    const brotli = deps.brotli !== undefined;
+    app.use('*', (c, next) => {
+      const accepts = c.req.header('accept-encoding') ?? '';
+      // br, when the client takes it and this runtime has it, wins over gzip
+      return /\bgzip\b/i.test(accepts) && !(brotli && /\bbr\b/i.test(accepts)) ? gzip(c, next) : next();
+    });
   }
 
   app.onError((err, c) => {

@@ -1,5 +1,5 @@
 /**
- * HTTP conventions over real HTTP with the simulators: gzip when the client accepts it (JSON, CSV, the docs
+ * HTTP conventions over real HTTP with the simulators: br or gzip when the client accepts it (JSON, CSV, the docs
  * bundle) and never for a recording or a client that does not; ETag and 304 on a run, a group and the reports
  * (the index is kept still — no head sync, no refresh — so that the same request gives the same bytes).
  */
@@ -51,6 +51,18 @@ describe('compression', () => {
       // the runs page carries fresh_as_of and ids of the same walk: compare what does not move
       if (path.startsWith('/v1/runs')) expect((JSON.parse(decoded) as RunList).data.map((r) => r.id)).toEqual((JSON.parse(plain.body.toString()) as RunList).data.map((r) => r.id));
       else expect(decoded, path).toBe(plain.body.toString());
+    }
+  });
+
+  it('answers br to a client that takes br (preferred to gzip), decoding to the same bytes', async () => {
+    const { brotliDecompressSync } = await import('node:zlib');
+    for (const path of ['/docs/assets/swagger-ui-bundle.js', '/openapi.json']) {
+      const plain = await raw(path);
+      const br = await raw(path, { 'accept-encoding': 'gzip, deflate, br' });
+      expect(br.headers['content-encoding'], path).toBe('br');
+      expect(br.headers['vary']?.toLowerCase()).toContain('accept-encoding');
+      expect(br.body.length, path).toBeLessThan(plain.body.length / 2);
+      expect(brotliDecompressSync(br.body).toString(), path).toBe(plain.body.toString());
     }
   });
 
