@@ -7,6 +7,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { startSimulators, type SimulatorSet } from '../../adapters/simulators.js';
 import { parseConfig, type Config } from '../../src/config.js';
+import { listening } from '../redis/harness.js';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 // inside the repo, so that the compiled files find node_modules and package.json ("type": "module") as in the image;
@@ -46,28 +47,8 @@ async function startBuilt(env: Record<string, string>): Promise<Gateway> {
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   const lines: string[] = [];
-  let buf = '';
   const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
-  const url = await new Promise<string>((resolve, reject) => {
-    const t = setTimeout(() => reject(new Error(`gateway did not start:\n${lines.join('\n')}`)), 20_000);
-    const onData = (d: Buffer): void => {
-      buf += d.toString();
-      let i: number;
-      while ((i = buf.indexOf('\n')) >= 0) {
-        const line = buf.slice(0, i);
-        buf = buf.slice(i + 1);
-        lines.push(line);
-        const m = /"msg":"listening","url":"([^"]+)"/.exec(line);
-        if (m) {
-          clearTimeout(t);
-          resolve(m[1]!);
-        }
-      }
-    };
-    child.stdout!.on('data', onData);
-    child.stderr!.on('data', onData);
-    void exited.then((code) => reject(new Error(`gateway exited ${code}:\n${lines.join('\n')}`)));
-  });
+  const url = await listening(child, lines, 20_000);
   return { child, url, lines, exited };
 }
 

@@ -77,25 +77,21 @@ export interface GatewayProcess {
 }
 
 /** `npm start` as its own process (node --import tsx src/node.ts) with a config file and REDIS_URL. */
-export async function gatewayProcess(config: Config, env: Record<string, string> = {}): Promise<GatewayProcess> {
-  const dir = mkdtempSync(path.join(tmpdir(), 'simgate-gw-'));
-  const file = path.join(dir, 'config.json');
-  writeFileSync(file, JSON.stringify(config));
-  const child = spawn(process.execPath, ['--import', 'tsx', 'src/node.ts'], {
-    env: { ...(process.env as Record<string, string>), SIMGATE_CONFIG: file, PORT: '0', ...env },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  const logs: string[] = [];
+/**
+ * The URL a gateway process says it listens on (its `listening` log line), collecting every line it prints into
+ * `lines`; rejects with those lines when it exits first or says nothing within `timeoutMs`.
+ */
+export function listening(child: ChildProcess, lines: string[], timeoutMs: number): Promise<string> {
   let buf = '';
-  const url = await new Promise<string>((resolve, reject) => {
-    const t = setTimeout(() => reject(new Error(`gateway did not start: ${logs.join('\n')}`)), 30_000);
+  return new Promise<string>((resolve, reject) => {
+    const t = setTimeout(() => reject(new Error(`gateway did not start:\n${lines.join('\n')}`)), timeoutMs);
     const onData = (d: Buffer): void => {
       buf += d.toString();
       let i: number;
       while ((i = buf.indexOf('\n')) >= 0) {
         const line = buf.slice(0, i);
         buf = buf.slice(i + 1);
-        logs.push(line);
+        lines.push(line);
         const m = /"msg":"listening","url":"([^"]+)"/.exec(line);
         if (m) {
           clearTimeout(t);
@@ -105,8 +101,20 @@ export async function gatewayProcess(config: Config, env: Record<string, string>
     };
     child.stdout!.on('data', onData);
     child.stderr!.on('data', onData);
-    child.once('exit', (code) => reject(new Error(`gateway exited ${code}: ${logs.join('\n')}`)));
+    child.once('exit', (code) => reject(new Error(`gateway exited ${code}:\n${lines.join('\n')}`)));
   });
+}
+
+export async function gatewayProcess(config: Config, env: Record<string, string> = {}): Promise<GatewayProcess> {
+  const dir = mkdtempSync(path.join(tmpdir(), 'simgate-gw-'));
+  const file = path.join(dir, 'config.json');
+  writeFileSync(file, JSON.stringify(config));
+  const child = spawn(process.execPath, ['--import', 'tsx', 'src/node.ts'], {
+    env: { ...(process.env as Record<string, string>), SIMGATE_CONFIG: file, PORT: '0', ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  const logs: string[] = [];
+  const url = await listening(child, logs, 30_000);
   return {
     url,
     logs,
