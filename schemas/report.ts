@@ -100,6 +100,7 @@ export const ReportProviderStatus = z
     sync_error: ReportProviderError.optional(),
   })
   .openapi('ReportProviderStatus');
+export type ReportProviderStatus = z.infer<typeof ReportProviderStatus>;
 
 /** What the figures were made with: the period, the filters, and what each bucket counts. */
 const Basis = {

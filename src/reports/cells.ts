@@ -5,6 +5,7 @@
  * carries its own contribution). A provider that cannot be brought up to date in time is left out, with
  * its error.
  */
+import type { ReportProviderStatus } from '../../schemas/report.js';
 import type { ProviderId } from '../../schemas/run.js';
 import { GatewayError, asGatewayError } from '../core/errors.js';
 import type { Gateway } from '../core/gateway.js';
@@ -24,20 +25,11 @@ export interface Period {
   to: number;
 }
 
-export interface ProviderStatusOut {
-  status: 'ok' | 'error';
-  runs_seen: number;
-  fresh_as_of: string | null;
-  index?: 'ready' | 'backfilling';
-  oldest?: string;
-  error?: { code: string; message: string; retryable: boolean };
-  sync_error?: { code: string; message: string; retryable: boolean };
-}
 
 export interface Gathered {
   /** Per period asked for (in order): the cells of the providers that answered, per provider. */
   cells: Array<Map<ProviderId, Cell[]>>;
-  status: Record<string, ProviderStatusOut>;
+  status: Record<string, ReportProviderStatus>;
   partial: boolean;
 }
 
@@ -91,7 +83,7 @@ export async function gather(gw: Gateway, tenant: string, providers: ProviderId[
   const deadline = scope.deadline - ANSWER_MS;
   const from = Math.min(...periods.map((p) => p.from));
   const cells = periods.map(() => new Map<ProviderId, Cell[]>());
-  const status: Record<string, ProviderStatusOut> = {};
+  const status: Record<string, ReportProviderStatus> = {};
   await Promise.all(
     providers.map(async (p) => {
       const pi = await ix.provider(tenant, p, 'runs');

@@ -37,13 +37,12 @@ export function toCsv(rows: ReadonlyArray<ReadonlyArray<Value | undefined>>): st
   return `${Papa.unparse(text, { newline: '\r\n', quotes: false, escapeFormulae: false })}\r\n`;
 }
 
-const csv = toCsv;
 
 export function summaryCsv(s: Summary): string {
   const by = s.data.group_by;
   const header = [...by.flatMap((b) => KEY_COLUMNS[b]), ...FIGURES];
   const rows = by.length ? s.data.groups.map((g) => [...by.flatMap((b) => keyValues(b, g.key)), ...figures(g.totals)]) : [figures(s.data.totals)];
-  return csv([header, ...rows]);
+  return toCsv([header, ...rows]);
 }
 
 export function regressionsCsv(r: Regressions): string {
@@ -62,5 +61,5 @@ export function regressionsCsv(r: Regressions): string {
     i.last_failed_run_id,
     i.last_passed_run_id,
   ]);
-  return csv([header, ...rows]);
+  return toCsv([header, ...rows]);
 }
