@@ -1,5 +1,7 @@
 /** Query parameters of every endpoint, validated by the same schemas the OpenAPI document shows, with one message for each kind of rule. */
-import { z } from '@hono/zod-openapi';
+// first: it gives zod's schemas .openapi() (the metadata of the OpenAPI document), which this module calls as it loads
+import '@hono/zod-openapi';
+import * as z from 'zod';
 import { CHANNELS, OUTCOMES, PROVIDER_IDS, STATUSES } from './run.js';
 
 const quote = (xs: readonly string[]): string => xs.map((x) => `'${x.length > 60 ? `${x.slice(0, 60)}…` : x}'`).join(', ');

@@ -1,5 +1,7 @@
 /** The reports' query parameters and answers (GET /v1/reports/summary and /v1/reports/regressions). */
-import { z } from '@hono/zod-openapi';
+// first: it gives zod's schemas .openapi() (the metadata of the OpenAPI document), which this module calls as it loads
+import '@hono/zod-openapi';
+import * as z from 'zod';
 import { CHANNELS, PROVIDER_IDS } from './run.js';
 import { LIST_PARAMS, commaList, instant, isBefore, oneOf, query, say, text } from './query.js';
 

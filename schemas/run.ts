@@ -2,7 +2,9 @@
  * The unified model (docs/api.md "The Run") as zod schemas: the single source of the
  * OpenAPI document and of response validation.
  */
-import { z } from '@hono/zod-openapi';
+// first: it gives zod's schemas .openapi() (the metadata of the OpenAPI document), which this module calls as it loads
+import '@hono/zod-openapi';
+import * as z from 'zod';
 
 export const PROVIDER_IDS = ['pathsim', 'synthflow', 'saleslab', 'sigmamind', 'cekura'] as const;
 export const ProviderId = z.enum(PROVIDER_IDS).openapi('ProviderId');

@@ -2,7 +2,7 @@
 import { readFile, writeFile } from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';
 import path from 'node:path';
-import { z } from 'zod';
+import * as z from 'zod';
 import { ConfigSchema } from '../src/config.js';
 
 export const outFile = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../docs/config.schema.json');

@@ -12,7 +12,6 @@ import { Gateway, type GatewayDeps } from './core/gateway.js';
 import type { KeyLimiter } from './core/ratelimit.js';
 import { RequestScope } from './core/scope.js';
 import { queryProblems } from '../schemas/query.js';
-import { compress } from 'hono/compress';
 import { etag } from 'hono/etag';
 import { cors } from 'hono/cors';
 import { registerRuns } from './routes/runs.js';
@@ -38,8 +37,11 @@ export interface AppDeps extends GatewayDeps, OpsDeps {
   config: Config;
   /** The per-gateway-key request limit (in memory, or shared through Redis). */
   keyLimiter?: KeyLimiter;
-  /** gzip answers for clients that accept it (Node; Cloudflare compresses a Worker's answers at the edge itself). */
-  compress?: boolean;
+  /**
+   * Node only: a middleware that answers gzip (hono/compress), used for clients that accept it; given by Node so
+   * that the Worker's bundle goes without it (Cloudflare compresses a Worker's answers at the edge itself).
+   */
+  compress?: MiddlewareHandler<AppEnv>;
   /** Node only: a middleware that answers br to clients that accept it (preferred to gzip; see node/brotli.ts). */
   brotli?: MiddlewareHandler<AppEnv>;
 }
@@ -164,8 +166,8 @@ export async function buildApp(deps: AppDeps): Promise<{ app: App; gateway: Gate
 
   // gzip for JSON, CSV, the docs and dashboard assets when the client accepts it (recordings pass as they are)
   if (deps.brotli) app.use('*', deps.brotli);
-  if (deps.compress) {
-    const gzip = compress();
+  const gzip = deps.compress;
+  if (gzip) {
     // only for a client that accepts it: looking at a finished answer's headers rebuilds it around a stream (slow)
     const brotli = deps.brotli !== undefined;
     app.use('*', (c, next) => {

@@ -3,7 +3,7 @@
  * every problem reported once with its JSON path, the rule and the allowed values. Runtime-neutral: the caller reads the file.
  * docs/config.schema.json is generated from ConfigSchema (npm run gen:config-schema).
  */
-import { z } from 'zod';
+import * as z from 'zod';
 import { PROVIDER_IDS, type ProviderId } from '../schemas/run.js';
 
 export const SCOPES = ['runs:read', 'reports:read'] as const;

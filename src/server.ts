@@ -3,6 +3,7 @@
  * demo mode (the built-in simulators on loopback + a demo tenant), graceful shutdown.
  */
 import { serve, type ServerType } from '@hono/node-server';
+import { compress } from 'hono/compress';
 import { readFile } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import path from 'node:path';
@@ -97,7 +98,7 @@ export async function startGateway(o: StartOptions): Promise<RunningGateway> {
   // the run index: shared by every instance through Redis, else in this process (bounded)
   const indexStore = redis ? new RedisIndexStore(redis) : new MemoryIndexStore(o.config.index?.maxRuns);
   const { app, gateway } = await buildApp({
-    compress: true,
+    compress: compress(),
     brotli: brotli(),
     config: o.config,
     adapters: o.adapters ?? adapters,

@@ -2,7 +2,7 @@
  * Every adapter checks the vendor's envelope with a zod schema before it reads it: a body of the
  * wrong shape is that vendor's provider_error, never a 500.
  */
-import type { z } from 'zod';
+import type * as z from 'zod';
 import type { ProviderId } from '../../schemas/run.js';
 import { GatewayError } from '../../src/core/errors.js';
 

@@ -8,7 +8,7 @@
  * detail endpoint). Not `q`: the vendor's `search` looks at the result name, not at agent / scenario /
  * target. Groups also push `q` down as `search` (name terms: a superset of the substring match).
  */
-import { z } from 'zod';
+import * as z from 'zod';
 import type { RunFilter } from '../../schemas/query.js';
 import type { Group } from '../../schemas/run.js';
 import type { Adapter, AdapterContext, Listable, ListSource, Pagination, VendorSpec } from '../../src/core/types.js';

@@ -2,7 +2,7 @@
  * PathSim: the spec (auth, endpoints, pagination, limits, errors) as data, the sources of
  * a runs walk (every workspace), detail and recording. Mapping lives in map.ts.
  */
-import { z } from 'zod';
+import * as z from 'zod';
 import type { RunFilter } from '../../schemas/query.js';
 import type { Adapter, AdapterContext, ListSource, VendorSpec } from '../../src/core/types.js';
 import { asRecord, decodeKey, str } from '../_shared/parse.js';

@@ -11,7 +11,7 @@
  * limit=37 and 1222 at limit=10 (≈ 4, 6 and 20 minutes of the vendor's budget).
  * A detail costs /sessions/{id} + its scorecard + /users + /scenarios.
  */
-import { z } from 'zod';
+import * as z from 'zod';
 import type { RunFilter } from '../../schemas/query.js';
 import type { Run } from '../../schemas/run.js';
 import type { Adapter, AdapterContext, ListSource, VendorSpec } from '../../src/core/types.js';

@@ -3,7 +3,7 @@
  * agent (config `agentIds`, else every agent of `GET /v1/agents`), the three-id detail fetch and
  * the batch runs as groups. Mapping lives in map.ts. Chat simulations: no recordings.
  */
-import { z } from 'zod';
+import * as z from 'zod';
 import type { Group, Run } from '../../schemas/run.js';
 import type { RunFilter } from '../../schemas/query.js';
 import type { Adapter, AdapterContext, ListSource, Pagination, VendorSpec } from '../../src/core/types.js';

@@ -3,7 +3,7 @@
  * (`GET /simulations`, one source), the groups walk (`GET /simulations/sessions`), detail and
  * recording. Mapping lives in map.ts.
  */
-import { z } from 'zod';
+import * as z from 'zod';
 import type { RunFilter } from '../../schemas/query.js';
 import type { Group, Status } from '../../schemas/run.js';
 import type { Adapter, AdapterContext, Listable, ListSource, Pagination, VendorSpec } from '../../src/core/types.js';

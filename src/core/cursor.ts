@@ -3,7 +3,7 @@
  * It carries the merge position: the key of the last run returned and, per provider and source,
  * the vendor page to resume from.
  */
-import { z } from 'zod';
+import * as z from 'zod';
 import { GatewayError } from './errors.js';
 import { b64url, fromB64url, hmac, hmacKey, sha256Hex, timingSafeEqual } from './crypto.js';
 

@@ -3,7 +3,7 @@
  * fresh the head is) and the rule they give readers: which held items may be handed out now
  * without a run the vendor lists being skipped.
  */
-import { z } from 'zod';
+import * as z from 'zod';
 
 const Token = z.union([z.string(), z.number(), z.null()]);
 

@@ -1,5 +1,5 @@
-/** The reports as CSV (RFC 4180, a header row, one row per group or item), written by Papa Parse (runs on Workers too). */
-import Papa from 'papaparse';
+/** The reports as CSV (RFC 4180, a header row, one row per group or item), each record written by d3-dsv (runs on Workers too). */
+import { csvFormatRow } from 'd3-dsv';
 import type { GroupBy, GroupKey, Regressions, Summary, Totals } from '../../schemas/report.js';
 
 type Value = string | number | null;
@@ -30,11 +30,13 @@ const figures = (t: Totals): Value[] => [t.runs, t.passed, t.failed, t.errored, 
 
 /**
  * RFC 4180 text of `rows` (the first one the header): CRLF after every record, a field quoted when it holds a comma,
- * a quote or a line break. null and undefined are empty fields; numbers as JSON writes them (the API's figures).
+ * a quote or a line break (its quotes doubled). null and undefined are empty fields; numbers as JSON writes them (the
+ * API's figures).
  */
 export function toCsv(rows: ReadonlyArray<ReadonlyArray<Value | undefined>>): string {
-  const text = rows.map((r) => r.map((v) => (v === null || v === undefined ? '' : String(v))));
-  return `${Papa.unparse(text, { newline: '\r\n', quotes: false, escapeFormulae: false })}\r\n`;
+  let out = '';
+  for (const r of rows) out += `${csvFormatRow(r.map((v) => (v === null || v === undefined ? '' : String(v))))}\r\n`;
+  return out;
 }
 
 

@@ -1,5 +1,6 @@
 /** GET /v1/groups, /v1/groups/{id}: batches of runs where the vendor has them. */
-import { createRoute, z } from '@hono/zod-openapi';
+import { createRoute } from '@hono/zod-openapi';
+import * as z from 'zod';
 import type { App } from '../app.js';
 import type { Gateway } from '../core/gateway.js';
 import { Group, GroupList } from '../../schemas/run.js';

@@ -2,7 +2,8 @@
  * Operations: /healthz, /readyz, /metrics, /openapi.json, /docs (offline assets from swagger-ui-dist), each in the
  * OpenAPI document; the dashboard's `/` (served by routes/dashboard.ts) is described here too.
  */
-import { createRoute, z } from '@hono/zod-openapi';
+import { createRoute } from '@hono/zod-openapi';
+import * as z from 'zod';
 import type { App } from '../app.js';
 import type { Metrics } from '../core/metrics.js';
 import { VERSION } from '../version.js';
@@ -29,6 +30,20 @@ const TAGS = [
   { name: 'providers', description: "The tenant's providers: capabilities, health, rate limits, run index" },
   { name: 'operations', description: 'Health, readiness, metrics, this document, the reference and the dashboard (public)' },
 ];
+
+/** The document's own fields (the rest is generated from the registered routes); scripts/openapi-documents.ts reads it too. */
+export const OPENAPI_OBJECT = {
+  openapi: '3.1.0',
+  info: {
+    title: 'simgate',
+    version: VERSION,
+    description:
+      'One REST API in front of PathSim, Synthflow, Sales Lab, SigmaMind and Cekura: one Run model, one cursor, one error envelope. ' +
+      'Every error is `{"error": {code, message, status, details?, provider?, retryable, request_id}}`. The reference for people: docs/api.md in the repository.',
+  },
+  servers: [{ url: '/', description: 'The gateway that serves this document' }],
+  tags: TAGS,
+};
 
 const Health = z.object({ data: z.object({ status: z.literal('ok') }) }).openapi('Health');
 const Readiness = z
@@ -144,18 +159,7 @@ export function registerOps(app: App, deps: OpsDeps): void {
     responses: { 200: { description: 'The icon', content: { 'image/png': { schema: z.string().openapi({ format: 'binary' }) } } }, 404: { description: 'No icon in this deployment' } },
   });
 
-  app.doc31('/openapi.json', {
-    openapi: '3.1.0',
-    info: {
-      title: 'simgate',
-      version: VERSION,
-      description:
-        'One REST API in front of PathSim, Synthflow, Sales Lab, SigmaMind and Cekura: one Run model, one cursor, one error envelope. ' +
-        'Every error is `{"error": {code, message, status, details?, provider?, retryable, request_id}}`. The reference for people: docs/api.md in the repository.',
-    },
-    servers: [{ url: '/', description: 'The gateway that serves this document' }],
-    tags: TAGS,
-  });
+  app.doc31('/openapi.json', OPENAPI_OBJECT);
 
   app.get('/docs', (c) => c.html(DOCS_HTML));
   app.get('/docs/', (c) => c.html(DOCS_HTML));

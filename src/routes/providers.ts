@@ -1,5 +1,6 @@
 /** GET /v1/providers: each of the tenant's providers with capabilities, health, rate limit and run index. */
-import { createRoute, z } from '@hono/zod-openapi';
+import { createRoute } from '@hono/zod-openapi';
+import * as z from 'zod';
 import type { App } from '../app.js';
 import type { Gateway } from '../core/gateway.js';
 import { ProviderInfo } from '../../schemas/run.js';

@@ -1,5 +1,6 @@
 /** GET /v1/runs, /v1/runs/{id}, /v1/runs/{id}/recording. */
-import { createRoute, z } from '@hono/zod-openapi';
+import { createRoute } from '@hono/zod-openapi';
+import * as z from 'zod';
 import type { App } from '../app.js';
 import type { Gateway } from '../core/gateway.js';
 import { etagOf, matchesTag } from '../core/etag.js';
