@@ -5,9 +5,12 @@
  *   `${NAME}` in it reads the Worker's other string bindings (vars and secrets).
  * - A missing or invalid config answers every request with the API error envelope (500 `internal`), the
  *   message naming the problems, never the config text.
- * - The app is built once per isolate (cached on the config text). Rate limiting is in-isolate (LocalLimiter
- *   for the vendors, MemoryKeyLimiter for the gateway keys), and so are the metrics of GET /metrics and the
- *   run index (MemoryIndexStore; its syncs run in the waitUntil of the request that started them).
+ * - The app is built once per isolate (cached on the config text). With the `STATE` Durable Object binding
+ *   (wrangler.toml), the vendors' rate-limit budgets and the run index live in SimgateState objects (SQLite
+ *   storage) that every isolate asks (src/worker/): one budget per vendor credential, one index per tenant ×
+ *   provider × credential, as several Node instances share them through Redis. Without it (or while an object
+ *   fails), both are per isolate (LocalLimiter, MemoryIndexStore). The gateway keys' own limit (MemoryKeyLimiter)
+ *   and the metrics of GET /metrics are per isolate. Index syncs run in the waitUntil of the request that started them.
  * - Cache (src/workers-cache.ts): the KV namespace bound as `CACHE` when there is one (global, eventually
  *   consistent), else the Cache API (`caches.default`, per data center), else none.
  * - `/docs` assets and the dashboard's files (`GET /`, `/dashboard/assets/*`) come from the static-assets binding
@@ -28,6 +31,9 @@ import { Metrics } from './core/metrics.js';
 import { MemoryKeyLimiter } from './core/ratelimit.js';
 import { MemoryIndexStore } from './index/memory.js';
 import { CacheApiStore, KvStore, defaultCacheApi, isKvNamespace, type KvNamespace } from './workers-cache.js';
+import { DurableIndexStore } from './worker/do-index.js';
+import { DurableLimiter } from './worker/do-limiter.js';
+import type { StateNamespace } from './worker/protocol.js';
 
 /** The static-assets binding (the part simgate uses). */
 export interface AssetsBinding {
@@ -40,8 +46,12 @@ export interface Env {
   ASSETS?: AssetsBinding;
   /** A KV namespace for the cache (wrangler.toml `[[kv_namespaces]]`, binding "CACHE"). */
   CACHE?: KvNamespace;
+  /** The SimgateState Durable Object namespace (wrangler.toml `[[durable_objects.bindings]]`). */
+  STATE?: StateNamespace;
   [binding: string]: unknown;
 }
+
+export { SimgateState } from './worker/state.js';
 
 const REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/;
 
@@ -91,10 +101,17 @@ function cacheStoreFor(env: Env): CacheStore | null {
   return c ? new CacheApiStore(c) : null;
 }
 
+/** Is `v` a Durable Object namespace binding? */
+function isStateNamespace(v: unknown): v is StateNamespace {
+  return typeof v === 'object' && v !== null && typeof (v as StateNamespace).idFromName === 'function' && typeof (v as StateNamespace).get === 'function';
+}
+
 async function build(text: string, env: Env): Promise<App> {
   const config = parseConfig(text, stringBindings(env));
   const metrics = new Metrics();
   const store = cacheStoreFor(env);
+  const state = isStateNamespace(env.STATE) ? env.STATE : null;
+  if (!state) log.log('warn', 'no STATE Durable Object binding: rate limits and the run index are per isolate');
   const onStoreError = (e: unknown): void => {
     metrics.inc('simgate_cache_store_errors_total');
     log.log('warn', 'cache store failed; serving without it', { store: store?.name, error: e instanceof Error ? e.message : String(e) });
@@ -104,13 +121,12 @@ async function build(text: string, env: Env): Promise<App> {
     adapters,
     // not `fetch` itself: workerd throws "Illegal invocation" when the global fetch is called as `deps.fetch(...)`
     fetch: (input, init) => fetch(input, init),
-    limiter: new LocalLimiter(),
+    limiter: state ? new DurableLimiter(state, log) : new LocalLimiter(),
     log,
     clock: Date.now,
     cursorSecret: config.cursorSecret ?? (await sha256Hex(text)),
     ...(store ? { cache: new Cache(store, Date.now, metrics, onStoreError) } : {}),
-    // the run index lives in the isolate's memory (a Durable Object will hold it across isolates)
-    indexStore: new MemoryIndexStore(config.index?.maxRuns),
+    indexStore: state ? new DurableIndexStore(state, config.index?.maxRuns) : new MemoryIndexStore(config.index?.maxRuns),
     metrics,
     metricsEnabled: config.metrics?.enabled ?? true,
     keyLimiter: new MemoryKeyLimiter(),

@@ -4,7 +4,7 @@
  * backfill (head syncs and refreshes still write), so older runs are served by the live path.
  */
 import { cmpKey, type Key } from '../core/cursor.js';
-import { addCounters, newer, type Cell, type Grain, type Roll } from '../reports/rollup.js';
+import { moveCell, type Cell, type Grain, type Roll } from '../reports/rollup.js';
 import type { IndexedItem, IndexStore, SourceStats } from './types.js';
 
 interface Source {
@@ -41,17 +41,9 @@ function roll(s: Source, r: Roll, sign: 1 | -1): void {
 function add(days: Map<number, Map<string, Cell>>, d: number, c: string, r: Roll, sign: 1 | -1, marks: boolean): void {
   let day = days.get(d);
   if (!day) days.set(d, (day = new Map()));
-  let cell = day.get(c);
-  if (!cell) day.set(c, (cell = { d, c, v: {} }));
-  addCounters(cell.v, r.v, sign);
-  // only final runs carry marks, and a final run is never replaced: a mark is only ever added
-  if (marks && sign > 0) {
-    const lp = newer(cell.lp, r.lp);
-    const lf = newer(cell.lf, r.lf);
-    if (lp) cell.lp = lp;
-    if (lf) cell.lf = lf;
-  }
-  if (!cell.v['n']) day.delete(c);
+  const cell = moveCell(day.get(c), d, c, r, sign, marks);
+  if (cell) day.set(c, cell);
+  else day.delete(c);
   if (!day.size) days.delete(d);
 }
 

@@ -179,7 +179,7 @@ export class SourceSync<T extends Syncable> {
   /** One backfill page; false once the backfill is done. The first page is the head: a request waits for it. */
   private async backfillStep(scope: RequestScope): Promise<boolean> {
     if (this.bf.done) return false;
-    if (!(await this.d.store.room())) {
+    if (!(await this.d.store.room(this.d.key))) {
       this.bf = { ...this.bf, done: 'bounded' };
       await this.save('bf');
       this.d.log.log('warn', 'index store full: backfill stops, older runs are served live', { source: this.d.sourceId });

@@ -56,8 +56,11 @@ export interface IndexStore {
    * [fromDay, toDay) of a source: the sums of its items' contributions (read-only).
    */
   cells(source: string, fromDay: number, toDay: number, grain?: Grain): Promise<Cell[]>;
-  /** Whether the store can take more backfill (a bounded memory store says no once full). */
-  room(): Promise<boolean>;
+  /**
+   * Whether the store can take more backfill into `source` (a bounded store says no once full: the memory and Redis
+   * stores count every source, a Durable Object the sources it holds).
+   */
+  room(source: string): Promise<boolean>;
 
   /** Small JSON documents of a source (sync positions, freshness), by name. */
   getDoc(source: string, name: string): Promise<string | null>;

@@ -121,3 +121,20 @@ export function addCounters(into: Counters, v: Counters, sign = 1): void {
     else into[k] = x;
   }
 }
+
+/**
+ * `cell` (absent: a new one of day `d`, key `c`) with the contribution `r` added (sign 1) or taken back (sign -1); null
+ * once no run is left in it. Fine cells (`marks`) also keep the newest final passed/failed run: only final runs carry
+ * marks, and a final run is never replaced, so a mark is only ever added. Every store's cell arithmetic is this one.
+ */
+export function moveCell(cell: Cell | undefined, d: number, c: string, r: Roll, sign: 1 | -1, marks: boolean): Cell | null {
+  const out = cell ?? { d, c, v: {} };
+  addCounters(out.v, r.v, sign);
+  if (marks && sign > 0) {
+    const lp = newer(out.lp, r.lp);
+    const lf = newer(out.lf, r.lf);
+    if (lp) out.lp = lp;
+    if (lf) out.lf = lf;
+  }
+  return out.v['n'] ? out : null;
+}

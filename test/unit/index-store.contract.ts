@@ -102,7 +102,7 @@ export function indexStoreContract(name: string, make: () => Promise<StoreUnderT
 
     it('is healthy and has room when new', async () => {
       expect(store.healthy()).toBe(true);
-      expect(await store.room()).toBe(true);
+      expect(await store.room('s')).toBe(true);
       expect(typeof store.name).toBe('string');
     });
 
