@@ -12,7 +12,7 @@ export default defineConfig({
   test: {
     reporters: ['default'],
     projects: [
-      { test: { ...common, name: 'suite', include: ['test/**/*.test.ts'], exclude: TIMED } },
+      { test: { ...common, name: 'suite', include: ['test/**/*.test.ts'], exclude: TIMED, globalSetup: ['test/worker-bundle.setup.ts'] } },
       { test: { ...common, name: 'timed', include: TIMED, fileParallelism: false, sequence: { groupOrder: 1 } } },
     ],
   },

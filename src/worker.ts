@@ -126,7 +126,7 @@ async function build(text: string, env: Env): Promise<App> {
     clock: Date.now,
     cursorSecret: config.cursorSecret ?? (await sha256Hex(text)),
     ...(store ? { cache: new Cache(store, Date.now, metrics, onStoreError) } : {}),
-    indexStore: state ? new DurableIndexStore(state, config.index?.maxRuns) : new MemoryIndexStore(config.index?.maxRuns),
+    indexStore: state ? new DurableIndexStore(state, config.index?.maxRuns, log) : new MemoryIndexStore(config.index?.maxRuns),
     metrics,
     metricsEnabled: config.metrics?.enabled ?? true,
     keyLimiter: new MemoryKeyLimiter(),

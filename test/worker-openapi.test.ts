@@ -5,20 +5,14 @@
  * and the validation errors of the routes.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { execFile } from 'node:child_process';
-import { mkdtemp, readFile, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import path from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { promisify } from 'node:util';
+import { readFile } from 'node:fs/promises';
 import { gzipSync } from 'node:zlib';
 import { Miniflare } from 'miniflare';
+import { assetsBinding, bundleWorker, workerBundle } from './worker-harness.js';
 import type { Config } from '../src/config.js';
 import { silentLogger } from '../src/core/log.js';
 import { startGateway, type RunningGateway } from '../src/server.js';
 
-const run = promisify(execFile);
-const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 /** The budget of the gzipped Worker bundle (gzip's default level, as `gzip -c dist/worker/worker.js | wc -c`). */
 const MAX_GZIP_BYTES = 100 * 1024;
 const KEY = 'worker-openapi-key';
@@ -29,7 +23,6 @@ const config = (metrics: boolean): Config => ({
   ...(metrics ? {} : { metrics: { enabled: false } }),
 });
 
-let outDir: string;
 let code: Buffer;
 let meta: { outputs: Record<string, { inputs: Record<string, { bytesInOutput: number }> }> };
 let mf: Miniflare;
@@ -53,23 +46,11 @@ function inputs(): Array<[string, number]> {
 }
 
 beforeAll(async () => {
-  outDir = await mkdtemp(path.join(tmpdir(), 'simgate-worker-openapi-'));
-  // the [assets] directory, the OpenAPI documents in it, must exist before wrangler bundles
-  await run(process.execPath, [path.join(ROOT, 'scripts/copy-docs-assets.mjs')], { cwd: ROOT });
-  const env = { ...process.env, WRANGLER_SEND_METRICS: 'false', CI: '1', NO_COLOR: '1' };
-  const metafile = path.join(outDir, 'meta.json');
-  const { stdout } = await run(path.join(ROOT, 'node_modules/.bin/wrangler'), ['deploy', '--dry-run', '--outdir', outDir, '--metafile', metafile], { cwd: ROOT, env });
-  expect(stdout).toMatch(/--dry-run: exiting now/);
-  const bundle = path.join(outDir, 'worker.js');
-  code = await readFile(bundle);
-  meta = JSON.parse(await readFile(metafile, 'utf8')) as typeof meta;
-  const compatibilityDate = /^compatibility_date\s*=\s*"([^"]+)"/m.exec(await readFile(path.join(ROOT, 'wrangler.toml'), 'utf8'))![1]!;
-  const common = { modules: true, scriptPath: bundle, modulesRoot: outDir, compatibilityDate };
-  const assets = {
-    directory: path.join(ROOT, 'dist/docs-assets'),
-    binding: 'ASSETS',
-    routerConfig: { has_user_worker: true, invoke_user_worker_ahead_of_assets: true },
-  };
+  const built = workerBundle();
+  code = await readFile(built.bundle);
+  meta = JSON.parse(await readFile(built.metafile, 'utf8')) as typeof meta;
+  const common = bundleWorker();
+  const assets = assetsBinding;
   mf = new Miniflare({
     workers: [
       { ...common, name: 'metrics', bindings: { SIMGATE_CONFIG: JSON.stringify(config(true)) }, assets },
@@ -86,7 +67,6 @@ afterAll(async () => {
   await mf?.dispose();
   await node.metrics?.close(100);
   await node.noMetrics?.close(100);
-  if (outDir) await rm(outDir, { recursive: true, force: true });
 });
 
 describe('the Worker bundle', () => {

@@ -3,19 +3,13 @@
  * in front of the PathSim simulator on loopback. Proves the Worker serves the same app as Node.
  */
 import { describe, it, expect, beforeAll, afterAll } from 'vitest';
-import { execFile } from 'node:child_process';
-import { mkdtemp, readFile, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import path from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { promisify } from 'node:util';
+import { readFile } from 'node:fs/promises';
 import { gzipSync } from 'node:zlib';
 import { Miniflare } from 'miniflare';
+import { assetsBinding, bundleWorker, workerBundle } from './worker-harness.js';
 import { CacheApiStore, KV_MAX_KEY_BYTES, KvStore, type CacheApi, type KvNamespace } from '../src/workers-cache.js';
 import { startPathsimSimulator, type PathsimSimulator, type PathsimSession } from '../adapters/pathsim/simulator.js';
 
-const run = promisify(execFile);
-const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const TENANT_KEY = 'worker-tenant-key';
 /** Two more tenants with the same PathSim (same vendor key), for the cache tests: nothing cached is shared between them. */
 const CACHE_A_KEY = 'worker-cache-a-key';
@@ -28,7 +22,6 @@ const LIMITED_KEY = 'worker-limited-key';
 const SECRET_IN_BAD_CONFIG = 'super-secret-value-123';
 type Json = Record<string, any>;
 
-let outDir: string;
 let bundle: string;
 let sim: PathsimSimulator;
 let mf: Miniflare;
@@ -61,16 +54,8 @@ function expectEnvelope(body: Json, code: string, status: number): void {
 }
 
 beforeAll(async () => {
-  outDir = await mkdtemp(path.join(tmpdir(), 'simgate-worker-'));
-  // the [assets] directory must exist before wrangler bundles
-  await run(process.execPath, [path.join(ROOT, 'scripts/copy-docs-assets.mjs')], { cwd: ROOT });
-  const env = { ...process.env, WRANGLER_SEND_METRICS: 'false', CI: '1', NO_COLOR: '1' };
-  const { stdout } = await run(path.join(ROOT, 'node_modules/.bin/wrangler'), ['deploy', '--dry-run', '--outdir', outDir], { cwd: ROOT, env });
-  expect(stdout).toMatch(/--dry-run: exiting now/);
-  bundle = path.join(outDir, 'worker.js');
-  const wranglerToml = await readFile(path.join(ROOT, 'wrangler.toml'), 'utf8');
-  const compatibilityDate = /^compatibility_date\s*=\s*"([^"]+)"/m.exec(wranglerToml)?.[1];
-  expect(compatibilityDate).toBeDefined();
+  bundle = workerBundle().bundle;
+  expect(workerBundle().stdout).toMatch(/--dry-run: exiting now/);
 
   sim = await startPathsimSimulator({ limits: { perWindow: 100_000, concurrency: 100 } });
   const config = {
@@ -98,18 +83,14 @@ beforeAll(async () => {
     },
     providers: { pathsim: { rateLimit: { perMinute: 10_000, concurrency: 10 } } },
   };
-  const common = { modules: true, scriptPath: bundle, modulesRoot: outDir, compatibilityDate: compatibilityDate! };
+  const common = bundleWorker();
   mf = new Miniflare({
     workers: [
       {
         ...common,
         name: 'simgate',
         bindings: { SIMGATE_CONFIG: JSON.stringify(config), PATHSIM_API_KEY: sim.apiKey },
-        assets: {
-          directory: path.join(ROOT, 'dist/docs-assets'),
-          binding: 'ASSETS',
-          routerConfig: { has_user_worker: true, invoke_user_worker_ahead_of_assets: true },
-        },
+        assets: assetsBinding,
       },
       // the same gateway with a KV namespace bound as CACHE: the cache lives in KV instead of the Cache API
       { ...common, name: 'simgate-kv', bindings: { SIMGATE_CONFIG: JSON.stringify(config), PATHSIM_API_KEY: sim.apiKey }, kvNamespaces: ['CACHE'] },
@@ -132,7 +113,6 @@ beforeAll(async () => {
 afterAll(async () => {
   await mf?.dispose();
   await sim?.close();
-  if (outDir) await rm(outDir, { recursive: true, force: true });
 });
 
 describe('the wrangler bundle', () => {

@@ -1,5 +1,6 @@
 /** The Worker's index store: a thin client of the SimgateState Durable Object that holds each tenant × provider × credential's index. */
 import type { Key } from '../core/cursor.js';
+import { silentLogger, type Logger } from '../core/log.js';
 import type { Cell, Grain } from '../reports/rollup.js';
 import type { IndexedItem, IndexStore, SourceStats } from '../index/types.js';
 import { ask, indexObject, type ArgsOf, type AnswerOf, type Op, type StateNamespace } from './protocol.js';
@@ -15,6 +16,7 @@ export class DurableIndexStore implements IndexStore {
     private readonly ns: StateNamespace,
     /** Items one object holds before its backfills stop (its storage is bounded). */
     private readonly maxItems = 250_000,
+    private readonly log: Logger = silentLogger,
     private readonly clock: () => number = Date.now,
   ) {}
 
@@ -27,6 +29,7 @@ export class DurableIndexStore implements IndexStore {
       return await ask(this.ns, indexObject(source), op, args);
     } catch (e) {
       // the engine falls back to the live path; `healthy` keeps the next reads from waiting on failures
+      if (this.healthy()) this.log.log('warn', 'run index object failed; serving live for a moment', { op, error: e instanceof Error ? e.message : String(e) });
       this.downUntil = this.clock() + DOWN_MS;
       throw e;
     }

@@ -8,6 +8,12 @@ import type { BudgetView } from './grants.js';
 import { DOWN_MS } from './do-index.js';
 import { ask, budgetObject, type StateNamespace } from './protocol.js';
 
+/**
+ * The object gives up on a call this long before the caller's deadline: its "not before the deadline" has to travel
+ * back in time for the request to answer 429 with a Retry-After (what a held-back call is), not a timeout.
+ */
+export const ANSWER_MARGIN_MS = 250;
+
 export class DurableLimiter implements Limiter {
   private readonly local: LocalLimiter;
   /** The object's last word on each budget (the synchronous `estimate`, `full` and `queued` read it). */
@@ -39,7 +45,8 @@ export class DurableLimiter implements Limiter {
     this.waiting.set(key, (this.waiting.get(key) ?? 0) + 1);
     let token: string;
     try {
-      const g = await ask(this.ns, name, 'lim.acquire', [key, limits, o.priority ?? 5, o.deadline ?? null]);
+      const deadline = o.deadline === undefined ? null : o.deadline - ANSWER_MARGIN_MS;
+      const g = await ask(this.ns, name, 'lim.acquire', [key, limits, o.priority ?? 5, deadline]);
       this.note(key, g.view);
       if ('lateMs' in g) throw new LimiterTimeout(g.lateMs);
       token = g.token;
