@@ -11,7 +11,7 @@ import { BENCH_DIR, ROOT, machine, type Result } from './lib.js';
 /** The default set, in this order. */
 const ALL = ['cache-hit', 'no-cache', 'index-size', 'rate', 'cold-walk', 'reports'];
 /** Runnable by name, not in the default set (cold-walk supersedes it). */
-const EXTRA = ['upstream-calls'];
+const EXTRA = ['upstream-calls', 'workerd'];
 /** Node flags a benchmark needs. */
 const FLAGS: Record<string, string[]> = { 'index-size': ['--expose-gc'], reports: ['--expose-gc'] };
 

@@ -78,10 +78,10 @@ export interface GatewayProcess {
 
 /** `npm start` as its own process (node --import tsx src/node.ts) with a config file and REDIS_URL. */
 /**
- * The URL a gateway process says it listens on (its `listening` log line), collecting every line it prints into
+ * The URL a gateway process says it listens on (its `listening` log line, or the first line `url` matches), collecting every line it prints into
  * `lines`; rejects with those lines when it exits first or says nothing within `timeoutMs`.
  */
-export function listening(child: ChildProcess, lines: string[], timeoutMs: number): Promise<string> {
+export function listening(child: ChildProcess, lines: string[], timeoutMs: number, url = /"msg":"listening","url":"([^"]+)"/): Promise<string> {
   let buf = '';
   return new Promise<string>((resolve, reject) => {
     const t = setTimeout(() => reject(new Error(`gateway did not start:\n${lines.join('\n')}`)), timeoutMs);
@@ -92,7 +92,7 @@ export function listening(child: ChildProcess, lines: string[], timeoutMs: numbe
         const line = buf.slice(0, i);
         buf = buf.slice(i + 1);
         lines.push(line);
-        const m = /"msg":"listening","url":"([^"]+)"/.exec(line);
+        const m = url.exec(line);
         if (m) {
           clearTimeout(t);
           resolve(m[1]!);
