@@ -138,3 +138,19 @@ export async function untilReady(c: Client, timeoutMs = 30_000): Promise<void> {
   }
   throw new Error('the run index did not get ready');
 }
+
+/** Sends `paths` through `c`, `concurrency` at a time (each answer read to its end); returns the statuses. */
+export async function drive(c: Client, paths: string[], concurrency: number): Promise<number[]> {
+  const statuses: number[] = [];
+  let next = 0;
+  await Promise.all(
+    Array.from({ length: concurrency }, async () => {
+      while (next < paths.length) {
+        const res = await c.get(paths[next++]!);
+        await res.arrayBuffer();
+        statuses.push(res.status);
+      }
+    }),
+  );
+  return statuses;
+}

@@ -10,7 +10,7 @@ import { Miniflare } from 'miniflare';
 import { startPathsimSimulator, type PathsimSimulator } from '../adapters/pathsim/simulator.js';
 import { startSimulators, type SimulatorSet } from '../adapters/simulators.js';
 import type { Config } from '../src/config.js';
-import { isNewestFirst, nativeIds, truthOf, untilReady, walk, type Client } from './helpers.js';
+import { drive, isNewestFirst, nativeIds, truthOf, untilReady, walk } from './helpers.js';
 import { bundleWorker, stateBinding, workerClient } from './worker-harness.js';
 
 /** One key per tenant: `budget` (the hammered PathSim), `indexed` (a PathSim for the index), `five` (all five vendors). */
@@ -34,22 +34,6 @@ const tenant = (key: string, providers: Config['tenants'][string]['providers']):
   keys: [{ key, scopes: ['runs:read', 'reports:read'] }],
   providers,
 });
-
-/** Fetches `paths` through `c`, `concurrency` at a time; the answers' statuses. */
-async function drive(c: Client, paths: string[], concurrency: number): Promise<number[]> {
-  const statuses: number[] = [];
-  let next = 0;
-  await Promise.all(
-    Array.from({ length: concurrency }, async () => {
-      while (next < paths.length) {
-        const res = await c.get(paths[next++]!);
-        await res.arrayBuffer();
-        statuses.push(res.status);
-      }
-    }),
-  );
-  return statuses;
-}
 
 beforeAll(async () => {
   // PathSim's published limits (100 per minute, 10 concurrent), with a vendor slow enough for the concurrency to bind

@@ -10,7 +10,7 @@ import type { Config } from '../../src/config.js';
 import { silentLogger } from '../../src/core/log.js';
 import { startGateway } from '../../src/server.js';
 import type { RunList } from '../../schemas/run.js';
-import { client } from '../helpers.js';
+import { client, drive } from '../helpers.js';
 import { gatewayProcess, redisServer, type RedisServer } from './harness.js';
 
 let redis: RedisServer;
@@ -20,21 +20,7 @@ beforeAll(async () => {
 afterAll(async () => redis?.stop());
 
 /** Sends `paths` through `url`, `concurrency` at a time, without the cache; returns the statuses. */
-async function drive(url: string, key: string, paths: string[], concurrency = 6): Promise<number[]> {
-  const c = client(url, key);
-  const statuses: number[] = [];
-  let next = 0;
-  await Promise.all(
-    Array.from({ length: concurrency }, async () => {
-      while (next < paths.length) {
-        const res = await c.get(paths[next++]!);
-        await res.arrayBuffer();
-        statuses.push(res.status);
-      }
-    }),
-  );
-  return statuses;
-}
+const driveAt = (url: string, key: string, paths: string[], concurrency = 6): Promise<number[]> => drive(client(url, key), paths, concurrency);
 
 describe('two gateway processes sharing Redis', () => {
   it("never exceed PathSim's rate and concurrency limits together", async () => {
@@ -48,7 +34,7 @@ describe('two gateway processes sharing Redis', () => {
     const [a, b] = await Promise.all([gatewayProcess(config, { REDIS_URL: redis.url }), gatewayProcess(config, { REDIS_URL: redis.url })]);
     try {
       const ids = sim.sessions().slice(0, 48).map((s) => `/v1/runs/pathsim:${s.row._id}`);
-      const [sa, sb] = await Promise.all([drive(a.url, 'shared-key-01', ids.slice(0, 24)), drive(b.url, 'shared-key-01', ids.slice(24))]);
+      const [sa, sb] = await Promise.all([driveAt(a.url, 'shared-key-01', ids.slice(0, 24)), driveAt(b.url, 'shared-key-01', ids.slice(24))]);
       expect([...sa, ...sb].every((s) => s === 200)).toBe(true);
       expect(sim.server.count('/sessions/')).toBe(48);
       expect(sim.server.stats.violations).toBe(0);
@@ -68,7 +54,7 @@ describe('two gateway processes sharing Redis', () => {
     const [a, b] = await Promise.all([gatewayProcess(config, { REDIS_URL: redis.url }), gatewayProcess(config, { REDIS_URL: redis.url })]);
     try {
       const ids = sim.sessions().filter((s) => s.session.status === 'scored').slice(0, 14).map((s) => `/v1/runs/saleslab:${s.session.id}`);
-      const [sa, sb] = await Promise.all([drive(a.url, 'shared-key-02', ids.slice(0, 7), 3), drive(b.url, 'shared-key-02', ids.slice(7), 3)]);
+      const [sa, sb] = await Promise.all([driveAt(a.url, 'shared-key-02', ids.slice(0, 7), 3), driveAt(b.url, 'shared-key-02', ids.slice(7), 3)]);
       expect([...sa, ...sb].every((s) => s === 200)).toBe(true);
       expect(sim.server.stats.requests).toBeGreaterThan(20);
       expect(sim.server.stats.violations).toBe(0);
