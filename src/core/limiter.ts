@@ -19,6 +19,11 @@ export interface ScheduleOptions {
   priority?: number;
   /** Epoch ms: a call that cannot start by then is refused with LimiterTimeout instead of waiting on. */
   deadline?: number;
+  /**
+   * The longest the call can take once started (its timeout): a limiter shared by other processes takes the slot
+   * back after that (and a margin) when its holder never gives it back (a Worker isolate cancelled mid-call).
+   */
+  holdMs?: number;
 }
 
 /** A call the budget could not start before its deadline; `retryAfterMs` estimates when it could. */

@@ -46,7 +46,7 @@ export class DurableLimiter implements Limiter {
     let token: string;
     try {
       const deadline = o.deadline === undefined ? null : o.deadline - ANSWER_MARGIN_MS;
-      const g = await ask(this.ns, name, 'lim.acquire', [key, limits, o.priority ?? 5, deadline]);
+      const g = await ask(this.ns, name, 'lim.acquire', [key, limits, o.priority ?? 5, deadline, o.holdMs ?? null]);
       this.note(key, g.view);
       if ('lateMs' in g) throw new LimiterTimeout(g.lateMs);
       token = g.token;

@@ -12,28 +12,30 @@ export interface BudgetView {
 /** A slot to call the vendor now (`token`, to give back), or none before the deadline (`lateMs`: when one may be). */
 export type Grant = ({ token: string } | { lateMs: number }) & { view: BudgetView };
 
-/** A grant not given back within this long is taken back (its isolate died mid-call); longer than any vendor call's timeout. */
+/**
+ * A grant not given back within this long is taken back (its isolate was cancelled mid-call): the call's own bound
+ * (its timeout) plus HOLD_MARGIN_MS when the caller says it, else HOLD_MS (longer than any vendor call's timeout).
+ */
 export const HOLD_MS = 310_000;
+export const HOLD_MARGIN_MS = 5_000;
 
 export class Grants {
   private readonly limiter: LocalLimiter;
   private readonly held = new Map<string, () => void>();
   private next = 0;
 
-  constructor(
-    private readonly clock: () => number = Date.now,
-    private readonly holdMs = HOLD_MS,
-  ) {
+  constructor(private readonly clock: () => number = Date.now) {
     this.limiter = new LocalLimiter(clock);
   }
 
-  /** Waits for a slot of `key`'s budget (by priority, then arrival) until `deadline`. */
-  acquire(key: string, limits: Limits, priority: number, deadline: number | null): Promise<Grant> {
+  /** Waits for a slot of `key`'s budget (by priority, then arrival) until `deadline`; the slot is held at most `holdMs` (+ margin). */
+  acquire(key: string, limits: Limits, priority: number, deadline: number | null, holdMs: number | null = null): Promise<Grant> {
+    const hold = holdMs === null ? HOLD_MS : Math.min(HOLD_MS, holdMs + HOLD_MARGIN_MS);
     return new Promise<Grant>((resolve, reject) => {
       const token = String(++this.next);
       const call = (): Promise<void> =>
         new Promise<void>((done) => {
-          const timer = setTimeout(() => this.release(token), this.holdMs);
+          const timer = setTimeout(() => this.release(token), hold);
           this.held.set(token, () => {
             clearTimeout(timer);
             done();

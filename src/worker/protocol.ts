@@ -18,7 +18,7 @@ export interface Ops {
   'ix.setDoc': [[source: string, name: string, value: string], null];
   'ix.lease': [[source: string, owner: string, ttlMs: number], boolean];
   'ix.release': [[source: string, owner: string], null];
-  'lim.acquire': [[key: string, limits: Limits, priority: number, deadline: number | null], Grant];
+  'lim.acquire': [[key: string, limits: Limits, priority: number, deadline: number | null, holdMs: number | null], Grant];
   'lim.release': [[token: string, key: string, limits: Limits], BudgetView];
   'lim.pause': [[key: string, untilMs: number], null];
   'lim.hint': [[key: string, remaining: number, untilMs: number, sentAt: number, limits: Limits], null];

@@ -64,8 +64,8 @@ export class SimgateState extends DurableObject {
         return null;
       }
       case 'lim.acquire': {
-        const [key, limits, priority, deadline] = a as ArgsOf<'lim.acquire'>;
-        return this.grants.acquire(key, limits, priority, deadline);
+        const [key, limits, priority, deadline, holdMs] = a as ArgsOf<'lim.acquire'>;
+        return this.grants.acquire(key, limits, priority, deadline, holdMs);
       }
       case 'lim.release': {
         const [token, key, limits] = a as ArgsOf<'lim.release'>;
