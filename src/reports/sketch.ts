@@ -31,11 +31,18 @@ export function durationPercentiles(v: Counters): { p50: number | null; p90: num
     count += n;
   }
   if (count === 0) return { p50: null, p90: null };
-  // the bins go into the sketch's store as they are (keys in order: the store grows at one end)
-  const s = new DDSketch({ relativeAccuracy: RELATIVE_ACCURACY });
+  // DDSketch's getValueAtQuantile over these bins: the key at rank q·(n−1) (zero bin first), the sketch's mapping
+  // giving its value — without filling a sketch's store, which shifts its dense array bin by bin
   bins.sort((a, b) => a[0] - b[0]);
-  for (const [key, n] of bins) s.store.add(key, n);
-  s.zeroCount = zero;
-  s.count = count;
-  return { p50: Math.round(s.getValueAtQuantile(0.5)), p90: Math.round(s.getValueAtQuantile(0.9)) };
+  const at = (q: number): number => {
+    const rank = q * (count - 1);
+    if (rank < zero) return 0;
+    let running = zero;
+    for (const [key, n] of bins) {
+      running += n;
+      if (running > rank) return mapping.value(key);
+    }
+    return mapping.value(bins.at(-1)![0]);
+  };
+  return { p50: Math.round(at(0.5)), p90: Math.round(at(0.9)) };
 }
