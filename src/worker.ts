@@ -8,8 +8,9 @@
  * - The app is built once per isolate (cached on the config text). With the `STATE` Durable Object binding
  *   (wrangler.toml), the vendors' rate-limit budgets and the run index live in SimgateState objects (SQLite
  *   storage) that every isolate asks (src/worker/): one budget per vendor credential, one index per tenant ×
- *   provider × credential, as several Node instances share them through Redis. Without it (or while an object
- *   fails), both are per isolate (LocalLimiter, MemoryIndexStore). The gateway keys' own limit (MemoryKeyLimiter)
+ *   provider × credential, as several Node instances share them through Redis. Without it, both are per isolate
+ *   (LocalLimiter, MemoryIndexStore); while an object fails, the budget is counted in the isolate and lists are
+ *   served live from the vendors (src/worker/do-*.ts). The gateway keys' own limit (MemoryKeyLimiter)
  *   and the metrics of GET /metrics are per isolate. Index syncs run in the waitUntil of the request that started them.
  * - Cache (src/workers-cache.ts): the KV namespace bound as `CACHE` when there is one (global, eventually
  *   consistent), else the Cache API (`caches.default`, per data center), else none.
