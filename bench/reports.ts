@@ -7,11 +7,13 @@
  *    whole days, figures) in process, median of many. Target: latency at 100k ÷ latency at 10k ≤ 1.2
  *    (the rollups make it flat). Baseline in the same run, for scale: the same figures computed by
  *    reading and parsing every run of the period from the same store (what a report without rollups
- *    costs). Also printed: heap per indexed run and rollup cells held.
+ *    costs). Also printed: heap per indexed run, rollup cells held, and the same summary grouped by `agent,day`
+ *    (read from the fine cells: one per agent, scenario and day).
  * 2. The same report repeated 20 times with `Cache-Control: no-cache` against the five simulators (warm
  *    index): upstream list calls per source per report. Target: ≤ 1 (one head page each), 0 scorecards.
  * Run: node --expose-gc --import tsx bench/reports.ts   (PART1=1: the first part only)
  */
+import type { GroupBy } from '../schemas/report.js';
 import type { Run } from '../schemas/run.js';
 import type { ProviderId } from '../schemas/run.js';
 import { toIndexed } from '../src/index/absorb.js';
@@ -19,7 +21,7 @@ import { MemoryIndexStore } from '../src/index/memory.js';
 import type { IndexedItem } from '../src/index/types.js';
 import { periodCells } from '../src/reports/cells.js';
 import { grainFor, summarize, totalsOf } from '../src/reports/figures.js';
-import { DAY_MS, addCounters, rollOf, type Cell } from '../src/reports/rollup.js';
+import { DAY_MS, addContribution, rollOf, type Cell } from '../src/reports/rollup.js';
 import { startGateway } from '../src/server.js';
 import { client, untilReady, walk } from '../test/helpers.js';
 import { f, header, median, startSimHost, tallyLogger, verdict } from './lib.js';
@@ -100,16 +102,16 @@ async function filled(n: number): Promise<{ store: MemoryIndexStore; heapPerRun:
 }
 
 /** The report as the route computes it: each source's cells of the period, then the figures. */
-async function rollupReport(store: MemoryIndexStore): Promise<number> {
+async function rollupReport(store: MemoryIndexStore, groupBy: GroupBy[] = ['provider', 'day']): Promise<number> {
   const cells = new Map<ProviderId, Cell[]>();
-  const grain = grainFor({}, ['provider', 'day']);
+  const grain = grainFor({}, groupBy);
   for (const p of PROVIDERS) cells.set(p, await periodCells(store, sourceOf(p), { from: FROM, to: TO }, grain));
-  return summarize(cells, {}, ['provider', 'day'], () => {}).groups.length;
+  return summarize(cells, {}, groupBy, () => {}).groups.length;
 }
 
 /** The same figures from every run of the period, read and parsed (no rollups). */
 async function scanReport(store: MemoryIndexStore): Promise<number> {
-  const groups = new Map<string, Record<string, number>>();
+  const groups = new Map<string, { v: Record<string, number> }>();
   for (const p of PROVIDERS) {
     let after: [number, string] = [TO, ''];
     for (;;) {
@@ -118,8 +120,8 @@ async function scanReport(store: MemoryIndexStore): Promise<number> {
         const r = JSON.parse(item.json) as Run;
         const roll = rollOf(r, item.final);
         const k = `${p} ${roll.d}`;
-        const g = groups.get(k) ?? {};
-        addCounters(g, roll.v);
+        const g = groups.get(k) ?? { v: {} };
+        addContribution(g, roll.v);
         groups.set(k, g);
       }
       if (batch.length < 1000) break;
@@ -143,18 +145,19 @@ async function timeIt(fn: () => Promise<number>, rounds: number): Promise<{ ms: 
 }
 
 async function part1(): Promise<void> {
-  const rows: Array<{ n: number; rollup: number; scan: number; groups: number; heap: number; cells: number }> = [];
+  const rows: Array<{ n: number; rollup: number; scan: number; groups: number; heap: number; cells: number; fine: number; fineGroups: number }> = [];
   for (const n of [10_000, 100_000]) {
     const { store, heapPerRun } = await filled(n);
     const r = await timeIt(() => rollupReport(store), 60);
     const s = await timeIt(() => scanReport(store), n > 50_000 ? 5 : 20);
+    const fine = await timeIt(() => rollupReport(store, ['agent', 'day']), 30);
     let cells = 0;
     for (const p of PROVIDERS) cells += (await store.cells(sourceOf(p), 0, 1e9, 0)).length + (await store.cells(sourceOf(p), 0, 1e9, 1)).length;
-    rows.push({ n, rollup: r.ms, scan: s.ms, groups: r.groups, heap: heapPerRun, cells });
+    rows.push({ n, rollup: r.ms, scan: s.ms, groups: r.groups, heap: heapPerRun, cells, fine: fine.ms, fineGroups: fine.groups });
     if (r.groups !== s.groups) throw new Error(`rollup report has ${r.groups} groups, the scan ${s.groups}`);
   }
-  console.log('runs      rollup report   scan of every run   groups   cells held   heap per indexed run');
-  for (const x of rows) console.log(`${String(x.n).padEnd(9)} ${f(x.rollup, 2).padStart(10)} ms   ${f(x.scan, 1).padStart(12)} ms   ${String(x.groups).padStart(6)}   ${String(x.cells).padStart(10)}   ${f(x.heap, 0)} B`);
+  console.log('runs      rollup report   scan of every run   groups   cells held   heap per indexed run   agent,day (fine cells): latency, groups');
+  for (const x of rows) console.log(`${String(x.n).padEnd(9)} ${f(x.rollup, 2).padStart(10)} ms   ${f(x.scan, 1).padStart(12)} ms   ${String(x.groups).padStart(6)}   ${String(x.cells).padStart(10)}   ${f(x.heap, 0).padStart(18)} B   ${f(x.fine, 2)} ms, ${x.fineGroups}`);
   const [small, large] = rows as [(typeof rows)[0], (typeof rows)[0]];
   verdict(
     {
@@ -162,7 +165,7 @@ async function part1(): Promise<void> {
       metric: 'latency at 100k runs ÷ at 10k runs',
       value: large.rollup / small.rollup,
       target: '≤ 1.2×',
-      note: `${f(small.rollup, 2)} → ${f(large.rollup, 2)} ms for provider,day; reading every run instead: ${f(small.scan, 0)} → ${f(large.scan, 0)} ms`,
+      note: `${f(small.rollup, 2)} → ${f(large.rollup, 2)} ms for provider,day; reading every run instead: ${f(small.scan, 0)} → ${f(large.scan, 0)} ms; agent,day from the fine cells: ${f(small.fine, 1)} → ${f(large.fine, 1)} ms`,
     },
     '<=',
     1.2,

@@ -13,7 +13,7 @@ import type { RequestScope } from '../core/scope.js';
 import type { Syncable } from '../index/absorb.js';
 import type { SourceSync } from '../index/source.js';
 import type { IndexStore } from '../index/types.js';
-import { DAY_MS, type Cell, type Grain } from './rollup.js';
+import { DAY_MS, moveCell, type Cell, type Grain } from './rollup.js';
 
 /** Time kept back from the deadline to compute and send the answer. */
 const ANSWER_MS = 100;
@@ -59,8 +59,10 @@ async function scan(store: IndexStore, source: string, from: number, to: number,
       if (item.t < from) return out;
       const r = item.roll;
       if (item.t >= to || !r) continue;
-      if (grain === 0) out.push({ d: r.d, c: r.c, v: r.v, ...(r.lp ? { lp: r.lp } : {}), ...(r.lf ? { lf: r.lf } : {}) });
-      else if (r.g !== undefined) out.push({ d: r.d, c: r.g, v: r.v });
+      // the run's own cell, as a store would hold it with only this run in it
+      const c = grain === 0 ? r.c : r.g;
+      const cell = c === undefined ? null : moveCell(undefined, r.d, c, r, 1, grain === 0);
+      if (cell) out.push(cell);
     }
     if (batch.length < SCAN_BATCH) return out;
     const last = batch.at(-1)!;

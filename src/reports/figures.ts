@@ -5,8 +5,8 @@
  */
 import type { GroupBy, GroupKey, Totals } from '../../schemas/report.js';
 import type { Channel, ProviderId } from '../../schemas/run.js';
-import { DAY_MS, SCORE_UNIT, addCounters, parseCell, type Cell, type CellId, type Counters, type Grain } from './rollup.js';
-import { durationPercentiles } from './sketch.js';
+import { DAY_MS, SCORE_UNIT, addCell, parseCell, type Cell, type CellId, type Counters, type Grain } from './rollup.js';
+import { durationPercentiles, type Bins } from './sketch.js';
 
 export interface CellFilter {
   agent_id?: string | undefined;
@@ -31,7 +31,8 @@ export function grainFor(f: CellFilter, groupBy: GroupBy[]): Grain {
   return fine ? 0 : 1;
 }
 
-export function totalsOf(v: Counters): Totals {
+/** The figures of summed counters and duration bins. */
+export function totalsOf({ v, b }: { v: Counters; b?: Bins | undefined }): Totals {
   const n = (k: string): number => v[k] ?? 0;
   const evaluated = n('p') + n('f');
   return {
@@ -44,7 +45,7 @@ export function totalsOf(v: Counters): Totals {
     not_evaluated: n('ne'),
     pass_rate: evaluated ? n('p') / evaluated : null,
     avg_score: n('sn') ? n('ss') / SCORE_UNIT / n('sn') : null,
-    duration_ms: durationPercentiles(v),
+    duration_ms: durationPercentiles(b),
   };
 }
 
@@ -82,6 +83,12 @@ function compare(a: Array<string | number>, b: Array<string | number>): number {
   return 0;
 }
 
+/** Counters and duration bins summed over cells. */
+interface Sum {
+  v: Counters;
+  b?: Bins;
+}
+
 export interface Grouped {
   totals: Totals;
   groups: Array<{ key: GroupKey; totals: Totals }>;
@@ -89,32 +96,43 @@ export interface Grouped {
 
 /** Sums the matching cells of every provider, in total and per group key (`groupBy` of zero, one or two levels). */
 export function summarize(cells: Map<ProviderId, Cell[]>, f: CellFilter, groupBy: GroupBy[], seen: (p: ProviderId, runs: number) => void): Grouped {
-  const all: Counters = {};
-  const groups = new Map<string, { key: GroupKey; sort: Array<string | number>; v: Counters }>();
+  const all: Sum = { v: {} };
+  const groups = new Map<string, { key: GroupKey; sort: Array<string | number>; sum: Sum }>();
+  // a cell key recurs on every day of the period: parsed, filtered and keyed once per report
+  const byCell = new Map<string, { id: CellId; part: string } | null>();
+  const isTime = (by: GroupBy): boolean => by === 'day' || by === 'week';
+  const times = groupBy.filter(isTime);
   for (const [provider, list] of cells) {
     let runs = 0;
     for (const cell of list) {
-      const id = parseCell(cell.c);
-      if (!matchCell(id, f)) continue;
+      let known = byCell.get(cell.c);
+      if (known === undefined) {
+        const id = parseCell(cell.c);
+        known = matchCell(id, f) ? { id, part: JSON.stringify(groupBy.map((by) => (isTime(by) ? null : level(by, provider, id, 0).key[by]))) } : null;
+        byCell.set(cell.c, known);
+      }
+      if (!known) continue;
       runs += cell.v['n'] ?? 0;
       if (!groupBy.length) {
-        addCounters(all, cell.v);
+        addCell(all, cell);
         continue;
       }
-      const levels = groupBy.map((by) => level(by, provider, id, cell.d));
-      const key = Object.assign({}, ...levels.map((l) => l.key)) as GroupKey;
-      const k = JSON.stringify(groupBy.map((by) => key[by]));
+      let k = known.part;
+      for (const by of times) k += ` ${by === 'day' ? cell.d : mondayOf(cell.d)}`;
       let g = groups.get(k);
-      if (!g) groups.set(k, (g = { key, sort: levels.flatMap((l) => l.sort), v: {} }));
-      addCounters(g.v, cell.v);
+      if (!g) {
+        const levels = groupBy.map((by) => level(by, provider, known.id, cell.d));
+        groups.set(k, (g = { key: Object.assign({}, ...levels.map((l) => l.key)) as GroupKey, sort: levels.flatMap((l) => l.sort), sum: { v: {} } }));
+      }
+      addCell(g.sum, cell);
     }
     seen(provider, runs);
   }
   // grouped: the totals are the sum of the groups (each cell is added once)
-  for (const g of groups.values()) addCounters(all, g.v);
+  for (const g of groups.values()) addCell(all, g.sum);
   return {
     totals: totalsOf(all),
-    groups: [...groups.values()].sort((a, b) => compare(a.sort, b.sort)).map((g) => ({ key: g.key, totals: totalsOf(g.v) })),
+    groups: [...groups.values()].sort((a, b) => compare(a.sort, b.sort)).map((g) => ({ key: g.key, totals: totalsOf(g.sum) })),
   };
 }
 

@@ -5,11 +5,14 @@
  * buckets once and is never counted twice.
  */
 import type { Run } from '../../schemas/run.js';
-import { durationBin } from './sketch.js';
+import { addBin, addBins, binsOf, durationBin, trimBins, type Bins } from './sketch.js';
 
 export const DAY_MS = 86_400_000;
 
-/** Counter names: n runs, p passed, f failed, e errored, w pending, x cancelled, ne not evaluated, sn/ss score count/sum (×1e6), dn durations, `k<bin>` duration bins. */
+/**
+ * Counter names: n runs, p passed, f failed, e errored, w pending, x cancelled, ne not evaluated, sn/ss score count/sum
+ * (×1e6), dn durations; in a run's contribution also `k<bin>`, its duration's bin (a cell holds those as its Bins).
+ */
 export type Counters = Record<string, number>;
 
 /** The newest final passed (`lp`) or failed (`lf`) run of a cell: [started_at ms, id]. */
@@ -104,11 +107,12 @@ export function newer(a: Latest | undefined, b: Latest | undefined): Latest | un
   return a[0] > b[0] || (a[0] === b[0] && a[1] < b[1]) ? a : b;
 }
 
-/** One cell of one day as a store holds it. */
+/** One cell of one day as a store holds it: counters without bins, the duration bins apart (dense). */
 export interface Cell {
   d: number;
   c: string;
   v: Counters;
+  b?: Bins;
   lp?: Latest;
   lf?: Latest;
 }
@@ -129,7 +133,7 @@ export function addCounters(into: Counters, v: Counters, sign = 1): void {
  */
 export function moveCell(cell: Cell | undefined, d: number, c: string, r: Roll, sign: 1 | -1, marks: boolean): Cell | null {
   const out = cell ?? { d, c, v: {} };
-  addCounters(out.v, r.v, sign);
+  addContribution(out, r.v, sign);
   if (marks && sign > 0) {
     const lp = newer(out.lp, r.lp);
     const lf = newer(out.lf, r.lf);
@@ -137,4 +141,48 @@ export function moveCell(cell: Cell | undefined, d: number, c: string, r: Roll, 
     if (lf) out.lf = lf;
   }
   return out.v['n'] ? out : null;
+}
+
+/** A contribution's counters × `sign` into a cell: its `k<bin>` one into the cell's bins, the rest into `v`. */
+export function addContribution(into: { v: Counters; b?: Bins }, v: Counters, sign = 1): void {
+  let binned = false;
+  for (const k in v) {
+    const n = sign * v[k]!;
+    if (k.charCodeAt(0) === 107 /* k */) {
+      into.b = addBin(into.b, k.slice(1), n);
+      binned = true;
+      continue;
+    }
+    const x = (into.v[k] ?? 0) + n;
+    if (x === 0) delete into.v[k];
+    else into.v[k] = x;
+  }
+  if (binned) setBins(into, trimBins(into.b));
+}
+
+/** A cell's counters held flat (`k<bin>` ones among the rest, as a Redis hash holds them) split into counters and bins. */
+export function splitCounters(flat: Counters): { v: Counters; b?: Bins } {
+  const v: Counters = {};
+  const bins: Counters = {};
+  let binned = false;
+  for (const k in flat) {
+    if (flat[k] === 0) continue;
+    if (k.charCodeAt(0) === 107 /* k */) {
+      bins[k.slice(1)] = flat[k]!;
+      binned = true;
+    } else v[k] = flat[k]!;
+  }
+  const b = binned ? trimBins(binsOf(bins)) : undefined;
+  return b ? { v, b } : { v };
+}
+
+/** Adds a cell × `sign` (counters and bins) into `into`. */
+export function addCell(into: { v: Counters; b?: Bins }, cell: { v: Counters; b?: Bins | undefined }, sign = 1): void {
+  addCounters(into.v, cell.v, sign);
+  if (cell.b) setBins(into, sign > 0 ? addBins(into.b, cell.b) : trimBins(addBins(into.b, cell.b, sign)));
+}
+
+function setBins(into: { b?: Bins }, b: Bins | undefined): void {
+  if (b) into.b = b;
+  else delete into.b;
 }

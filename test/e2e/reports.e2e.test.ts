@@ -173,6 +173,19 @@ describe('GET /v1/reports/summary', () => {
     }
   });
 
+  it('every group of two levels (time levels first, last or both) equals the truth counted run by run', async () => {
+    for (const [a, b] of [['week', 'day'], ['day', 'provider'], ['scenario', 'week'], ['agent', 'channel']] as const) {
+      const s = await summary(`${everything()}&group_by=${a},${b}`);
+      const want = new Map<string, Run[]>();
+      for (const r of runs) {
+        const k = JSON.stringify({ ...keyOf(r, a), ...keyOf(r, b) });
+        want.set(k, [...(want.get(k) ?? []), r]);
+      }
+      expect(s.data.groups.length, `${a},${b}`).toBe(want.size);
+      for (const g of s.data.groups) expectTotals(g.totals, truthTotals(want.get(JSON.stringify({ [a]: g.key[a], [b]: g.key[b] })) ?? []), `${a},${b} ${JSON.stringify(g.key)}`);
+    }
+  });
+
   it('CSV (format=csv and Accept: text/csv) parses back to the JSON figures, with a header row', async () => {
     const json = await summary(`${everything()}&group_by=provider,agent`);
     const res = await c.get(`/v1/reports/summary?${everything()}&group_by=provider,agent&format=csv`);
