@@ -4,7 +4,7 @@
  * 1. A 30-day summary grouped by `provider,day` over 10,000 and over 100,000 indexed runs (memory store
  *    filled with runs spread over the 30 days: 5 providers × 3 agents × 8 scenarios, each sorted into its
  *    cell by the store as the sync would write it), computed as the route computes it (cells of the
- *    whole days, figures) in process, median of many. Target: latency at 100k ÷ latency at 10k ≤ 1.2
+ *    whole days, figures) in process: both stores held at once and timed in turn, round after round, median of 100. Target: latency at 100k ÷ latency at 10k ≤ 1.2
  *    (the rollups make it flat). Baseline in the same run, for scale: the same figures computed by
  *    reading and parsing every run of the period from the same store (what a report without rollups
  *    costs). Also printed: heap per indexed run, rollup cells held, and the same summary grouped by `agent,day`
@@ -132,30 +132,39 @@ async function scanReport(store: MemoryIndexStore): Promise<number> {
   return groups.size;
 }
 
-async function timeIt(fn: () => Promise<number>, rounds: number): Promise<{ ms: number; groups: number }> {
-  let groups = 0;
-  for (let i = 0; i < 3; i++) groups = await fn();
-  const xs: number[] = [];
-  for (let i = 0; i < rounds; i++) {
-    const t0 = performance.now();
-    await fn();
-    xs.push(performance.now() - t0);
+/**
+ * Median times of `fns` run in turn, round after round (each round in a fresh order), after 3 warm-up rounds: on a
+ * shared machine, drift then weighs on every one alike. Returns each one's median and its last answer.
+ */
+async function interleaved(fns: Array<() => Promise<number>>, rounds: number): Promise<Array<{ ms: number; groups: number }>> {
+  const xs = fns.map(() => [] as number[]);
+  const groups = fns.map(() => 0);
+  for (let round = -3; round < rounds; round++) {
+    const order = fns.map((_, i) => i).sort(() => Math.random() - 0.5);
+    for (const i of order) {
+      const t0 = performance.now();
+      groups[i] = await fns[i]!();
+      if (round >= 0) xs[i]!.push(performance.now() - t0);
+    }
   }
-  return { ms: median(xs), groups };
+  return xs.map((x, i) => ({ ms: median(x), groups: groups[i]! }));
 }
 
 async function part1(): Promise<void> {
-  const rows: Array<{ n: number; rollup: number; scan: number; groups: number; heap: number; cells: number; fine: number; fineGroups: number }> = [];
-  for (const n of [10_000, 100_000]) {
+  // both stores held at once, so that both sizes are timed in the same heap and the same moments
+  const sizes = [10_000, 100_000];
+  const held: Array<{ n: number; store: MemoryIndexStore; heap: number; cells: number }> = [];
+  for (const n of sizes) {
     const { store, heapPerRun } = await filled(n);
-    const r = await timeIt(() => rollupReport(store), 60);
-    const s = await timeIt(() => scanReport(store), n > 50_000 ? 5 : 20);
-    const fine = await timeIt(() => rollupReport(store, ['agent', 'day']), 30);
     let cells = 0;
     for (const p of PROVIDERS) cells += (await store.cells(sourceOf(p), 0, 1e9, 0)).length + (await store.cells(sourceOf(p), 0, 1e9, 1)).length;
-    rows.push({ n, rollup: r.ms, scan: s.ms, groups: r.groups, heap: heapPerRun, cells, fine: fine.ms, fineGroups: fine.groups });
-    if (r.groups !== s.groups) throw new Error(`rollup report has ${r.groups} groups, the scan ${s.groups}`);
+    held.push({ n, store, heap: heapPerRun, cells });
   }
+  const coarse = await interleaved(held.map((h) => () => rollupReport(h.store)), 100);
+  const fine = await interleaved(held.map((h) => () => rollupReport(h.store, ['agent', 'day'])), 30);
+  const scan = await interleaved(held.map((h) => () => scanReport(h.store)), 5);
+  const rows = held.map((h, i) => ({ ...h, rollup: coarse[i]!.ms, groups: coarse[i]!.groups, scan: scan[i]!.ms, fine: fine[i]!.ms, fineGroups: fine[i]!.groups }));
+  for (const x of rows) if (x.groups !== scan[rows.indexOf(x)]!.groups) throw new Error(`rollup report has ${x.groups} groups, the scan ${scan[rows.indexOf(x)]!.groups}`);
   console.log('runs      rollup report   scan of every run   groups   cells held   heap per indexed run   agent,day (fine cells): latency, groups');
   for (const x of rows) console.log(`${String(x.n).padEnd(9)} ${f(x.rollup, 2).padStart(10)} ms   ${f(x.scan, 1).padStart(12)} ms   ${String(x.groups).padStart(6)}   ${String(x.cells).padStart(10)}   ${f(x.heap, 0).padStart(18)} B   ${f(x.fine, 2)} ms, ${x.fineGroups}`);
   const [small, large] = rows as [(typeof rows)[0], (typeof rows)[0]];
