@@ -4,10 +4,11 @@
  * like arrays, whatever their runs, and p50/p90 come from a rank walk over the summed bins with the
  * sketch's own mapping. Bins subtract as well as add, which a run that changes never needs twice.
  */
-import { DDSketch } from '@datadog/sketches-js';
+// the sketch's key mapping alone (what `new DDSketch({ relativeAccuracy })` uses), without its stores and serialisation
+import { LogarithmicMapping } from '@datadog/sketches-js/dist/ddsketch/mapping/index.js';
 
 const RELATIVE_ACCURACY = 0.01;
-const mapping = new DDSketch({ relativeAccuracy: RELATIVE_ACCURACY }).mapping;
+const mapping = new LogarithmicMapping(RELATIVE_ACCURACY);
 
 /** A cell's duration bins: `c[i]` durations in the sketch's key `lo + i`, `z` durations under 1 ms. */
 export interface Bins {
