@@ -24,6 +24,11 @@ export interface ScheduleOptions {
    * back after that (and a margin) when its holder never gives it back (a Worker isolate cancelled mid-call).
    */
   holdMs?: number;
+  /**
+   * Hands the limiter's own work that need not hold the caller (a shared limiter giving its slot back) to the runtime
+   * (Workers: the request's waitUntil); without it, the caller waits for that work.
+   */
+  background?: (p: Promise<unknown>) => void;
 }
 
 /** A call the budget could not start before its deadline; `retryAfterMs` estimates when it could. */

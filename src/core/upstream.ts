@@ -132,6 +132,7 @@ export class Upstream {
         res = await this.o.limiter.schedule(this.o.limiterKey, this.o.limits, send, {
           priority: this.o.priority ?? PRIORITY.request,
           holdMs: this.timeoutMs(),
+          background: this.o.timing.background,
           ...(Number.isFinite(deadline) ? { deadline } : {}),
         });
       } catch (e) {

@@ -60,12 +60,14 @@ export class DurableLimiter implements Limiter {
     try {
       return await fn();
     } finally {
-      // given back before the caller goes on: a Worker may not finish work after its answer (and an un-returned
-      // grant would hold a slot until the object takes it back)
-      await ask(this.ns, name, 'lim.release', [token, key, limits]).then(
+      const released = ask(this.ns, name, 'lim.release', [token, key, limits]).then(
         (view) => this.note(key, view),
         (e: unknown) => this.down(e),
       );
+      // the caller goes on at once and the runtime keeps the give-back alive past the answer (waitUntil); without a
+      // runtime to hand it to, it is awaited (an un-returned grant would hold a slot until the object takes it back)
+      if (o.background) o.background(released);
+      else await released;
     }
   }
 

@@ -1,0 +1,76 @@
+// The Worker's limiter client (src/worker/do-limiter.ts) over a budget object whose answers travel slowly: the caller never waits for the slot's give-back when the runtime can keep it alive.
+import { describe, expect, it } from 'vitest';
+import { silentLogger } from '../../src/core/log.js';
+import { DurableLimiter } from '../../src/worker/do-limiter.js';
+import { Grants } from '../../src/worker/grants.js';
+import type { StateNamespace } from '../../src/worker/protocol.js';
+
+const limits = { perMinute: 100, concurrency: 1 };
+
+/**
+ * A namespace whose one object keeps its budget in a real Grants (what SimgateState runs) and holds each `lim.release`
+ * until `deliver()`: the transport of a Durable Object far away, not its accounting.
+ */
+function slowObject(): { ns: StateNamespace; deliver: () => void; released: () => number } {
+  const grants = new Grants();
+  const held: Array<() => void> = [];
+  let released = 0;
+  const ns: StateNamespace = {
+    idFromName: (name) => name,
+    get: () => ({
+      async call(op, json) {
+        const args = JSON.parse(json) as unknown[];
+        if (op === 'lim.acquire') {
+          const [key, l, priority, deadline, holdMs] = args as [string, typeof limits, number, number | null, number | null];
+          return JSON.stringify(await grants.acquire(key, l, priority, deadline, holdMs));
+        }
+        if (op === 'lim.release') {
+          const [token, key, l] = args as [string, string, typeof limits];
+          await new Promise<void>((go) => held.push(go));
+          grants.release(token);
+          released += 1;
+          return JSON.stringify(grants.view(key, l));
+        }
+        return 'null';
+      },
+    }),
+  };
+  return { ns, deliver: () => held.splice(0).forEach((go) => go()), released: () => released };
+}
+
+describe('DurableLimiter', () => {
+  it('answers the caller at once and hands the give-back to the runtime, which delivers it later', async () => {
+    const o = slowObject();
+    const limiter = new DurableLimiter(o.ns, silentLogger);
+    const kept: Array<Promise<unknown>> = [];
+    const value = await limiter.schedule('k', limits, async () => 42, { background: (p) => kept.push(p) });
+    expect(value).toBe(42);
+    expect(kept).toHaveLength(1);
+    expect(o.released()).toBe(0);
+    // the slot is still held until the give-back arrives: at concurrency 1 the next call waits for it
+    let second = false;
+    const next = limiter.schedule('k', limits, async () => (second = true), { background: (p) => kept.push(p) });
+    await new Promise((r) => setTimeout(r, 50));
+    expect(second).toBe(false);
+    o.deliver();
+    await kept[0];
+    expect(o.released()).toBe(1);
+    await next;
+    expect(second).toBe(true);
+    o.deliver();
+    await Promise.all(kept);
+    expect(o.released()).toBe(2);
+  });
+
+  it('without a runtime to hand it to, the caller waits until the slot is given back', async () => {
+    const o = slowObject();
+    const limiter = new DurableLimiter(o.ns, silentLogger);
+    let done = false;
+    const call = limiter.schedule('k', limits, async () => 7).then((v) => ((done = true), v));
+    await new Promise((r) => setTimeout(r, 50));
+    expect(done).toBe(false);
+    o.deliver();
+    expect(await call).toBe(7);
+    expect(o.released()).toBe(1);
+  });
+});
