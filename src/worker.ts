@@ -8,10 +8,11 @@
  * - The app is built once per isolate (cached on the config text). With the `STATE` Durable Object binding
  *   (wrangler.toml), the vendors' rate-limit budgets and the run index live in SimgateState objects (SQLite
  *   storage) that every isolate asks (src/worker/): one budget per vendor credential, one index per tenant ×
- *   provider × credential, as several Node instances share them through Redis. Without it, both are per isolate
- *   (LocalLimiter, MemoryIndexStore); while an object fails, the budget is counted in the isolate and lists are
- *   served live from the vendors (src/worker/do-*.ts). The gateway keys' own limit (MemoryKeyLimiter)
- *   and the metrics of GET /metrics are per isolate. Index syncs run in the waitUntil of the request that started them.
+ *   provider × credential, one count per gateway key with a `perMinute`, as several Node instances share them through
+ *   Redis. Without it, all three are per isolate (LocalLimiter, MemoryIndexStore, MemoryKeyLimiter); while an object
+ *   fails, budgets and key counts are kept in the isolate and lists are served live from the vendors
+ *   (src/worker/do-*.ts). The metrics of GET /metrics are per isolate. Index syncs run in the waitUntil of the
+ *   request that started them.
  * - Cache (src/workers-cache.ts): the KV namespace bound as `CACHE` when there is one (global, eventually
  *   consistent), else the Cache API (`caches.default`, per data center), else none.
  * - `/docs` assets and the dashboard's files (`GET /`, `/dashboard/assets/*`) come from the static-assets binding
@@ -33,6 +34,7 @@ import { MemoryKeyLimiter } from './core/ratelimit.js';
 import { MemoryIndexStore } from './index/memory.js';
 import { CacheApiStore, KvStore, defaultCacheApi, isKvNamespace, type KvNamespace } from './workers-cache.js';
 import { DurableIndexStore } from './worker/do-index.js';
+import { DurableKeyLimiter } from './worker/do-keys.js';
 import { DurableLimiter } from './worker/do-limiter.js';
 import type { StateNamespace } from './worker/protocol.js';
 
@@ -112,7 +114,7 @@ async function build(text: string, env: Env): Promise<App> {
   const metrics = new Metrics();
   const store = cacheStoreFor(env);
   const state = isStateNamespace(env.STATE) ? env.STATE : null;
-  if (!state) log.log('warn', 'no STATE Durable Object binding: rate limits and the run index are per isolate');
+  if (!state) log.log('warn', 'no STATE Durable Object binding: rate limits, key limits and the run index are per isolate');
   const onStoreError = (e: unknown): void => {
     metrics.inc('simgate_cache_store_errors_total');
     log.log('warn', 'cache store failed; serving without it', { store: store?.name, error: e instanceof Error ? e.message : String(e) });
@@ -130,7 +132,7 @@ async function build(text: string, env: Env): Promise<App> {
     indexStore: state ? new DurableIndexStore(state, config.index?.maxRuns, log) : new MemoryIndexStore(config.index?.maxRuns),
     metrics,
     metricsEnabled: config.metrics?.enabled ?? true,
-    keyLimiter: new MemoryKeyLimiter(),
+    keyLimiter: state ? new DurableKeyLimiter(state, log) : new MemoryKeyLimiter(),
     docsAsset: docsAssetFrom(env.ASSETS),
     dashboardAsset: dashboardAssetFrom(env.ASSETS),
     readiness: async () => ({}),

@@ -2,7 +2,8 @@
  * The edge as one gateway: the bundle in workerd (Miniflare), two Worker instances (two isolates, each with its own
  * app and memory) sharing the SimgateState Durable Object of wrangler.toml. One vendor budget across them (PathSim at
  * its published 100/min and 10 concurrent: no violation while both are hammered, where two Workers without the object
- * do violate it), one run index (the second reads the first's without asking the vendor), a failing object degrades
+ * do violate it), one count per gateway key with a perMinute, one run index (the second reads the first's without asking
+ * the vendor), a failing object degrades
  * to live answers, and a full walk over all five simulators through the Worker returns every run exactly once.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -13,8 +14,12 @@ import type { Config } from '../src/config.js';
 import { drive, isNewestFirst, nativeIds, truthOf, untilReady, walk } from './helpers.js';
 import { bundleWorker, stateBinding, workerClient } from './worker-harness.js';
 
-/** One key per tenant: `budget` (the hammered PathSim), `indexed` (a PathSim for the index), `five` (all five vendors). */
-const KEYS = { budget: 'edge-budget-key', indexed: 'edge-indexed-key', five: 'edge-five-key' } as const;
+/**
+ * One key per tenant: `budget` (the hammered PathSim), `indexed` (a PathSim for the index), `five` (all five vendors),
+ * `limited` (a key of its own with a `perMinute`, over the index's PathSim).
+ */
+const KEYS = { budget: 'edge-budget-key', indexed: 'edge-indexed-key', five: 'edge-five-key', limited: 'edge-limited-key' } as const;
+const KEY_PER_MINUTE = 12;
 /** A Durable Object whose every call fails, as its storage would (SQLITE_FULL): bound to the `broken` Worker. */
 const BROKEN_STATE = `
 import { DurableObject } from 'cloudflare:workers';
@@ -49,6 +54,7 @@ beforeAll(async () => {
       budget: tenant(KEYS.budget, { pathsim: { apiKey: pathsimForBudget.apiKey, baseUrl: pathsimForBudget.baseUrl } }),
       indexed: tenant(KEYS.indexed, { pathsim: { apiKey: indexed.apiKey, baseUrl: indexed.baseUrl } }),
       five: tenant(KEYS.five, five.providers),
+      limited: { keys: [{ key: KEYS.limited, scopes: ['runs:read'], perMinute: KEY_PER_MINUTE }], providers: { pathsim: { apiKey: indexed.apiKey, baseUrl: indexed.baseUrl } } },
     },
     providers: { ...five.tuning, pathsim: { rateLimit: { perMinute: 100, concurrency: 10 }, timeoutMs: 10_000 } },
     index: { maxStalenessMs: 600_000 },
@@ -101,6 +107,35 @@ describe('one vendor budget across Worker isolates', () => {
   }, 60_000);
 });
 
+describe("one count of a gateway key's requests across Worker isolates", () => {
+  /** 30 requests of the limited key, alternately through `a` and `b`, all inside one minute window: their statuses. */
+  const spend = async (a: string, b: string): Promise<Array<{ status: number; retryAfter: string | null }>> => {
+    // the window is a fixed UTC minute: start where the 30 requests cannot straddle two of them
+    while (Date.now() % 60_000 > 45_000) await new Promise((r) => setTimeout(r, 500));
+    const out: Array<{ status: number; retryAfter: string | null }> = [];
+    for (let i = 0; i < 30; i++) {
+      const res = await workerClient(mf, i % 2 ? b : a, KEYS.limited).get('/v1/providers');
+      await res.body?.cancel();
+      out.push({ status: res.status, retryAfter: res.headers.get('retry-after') });
+    }
+    return out;
+  };
+
+  it(`two Workers on one SimgateState let the key make ${KEY_PER_MINUTE} requests a minute, then answer 429 with Retry-After`, async () => {
+    const got = await spend('edge-a', 'edge-b');
+    expect(got.filter((r) => r.status !== 200 && r.status !== 429)).toEqual([]);
+    expect(got.filter((r) => r.status === 200)).toHaveLength(KEY_PER_MINUTE);
+    // the first ones pass, everything after the limit is refused
+    expect(got.slice(0, KEY_PER_MINUTE).every((r) => r.status === 200)).toBe(true);
+    for (const r of got.slice(KEY_PER_MINUTE)) expect(Number(r.retryAfter)).toBeGreaterThan(0);
+  }, 60_000);
+
+  it('without the object, each of the two Workers counts alone and lets more through', async () => {
+    const got = await spend('alone-a', 'alone-b');
+    expect(got.filter((r) => r.status === 200).length).toBeGreaterThan(KEY_PER_MINUTE);
+  }, 60_000);
+});
+
 describe('one run index across Worker isolates', () => {
   it("a second Worker reads the first one's index without asking the vendor", async () => {
     indexed.finish();
@@ -141,6 +176,17 @@ describe('a failing Durable Object', () => {
     }
     // answered by the vendor (the index could not)
     expect(indexed.server.stats.requests).toBeGreaterThan(before);
+  }, 60_000);
+
+  it("counts a key's requests per minute in the isolate instead: still the key's limit, never a 500", async () => {
+    while (Date.now() % 60_000 > 45_000) await new Promise((r) => setTimeout(r, 500));
+    const statuses: number[] = [];
+    for (let i = 0; i < KEY_PER_MINUTE + 3; i++) {
+      const res = await workerClient(mf, 'broken', KEYS.limited).get('/v1/providers');
+      await res.body?.cancel();
+      statuses.push(res.status);
+    }
+    expect(statuses).toEqual([...Array<number>(KEY_PER_MINUTE).fill(200), 429, 429, 429]);
   }, 60_000);
 });
 

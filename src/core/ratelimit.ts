@@ -1,7 +1,14 @@
-/** The gateway's own limit per gateway key: fixed one-minute windows, in memory or shared (Redis). */
+/** The gateway's own limit per gateway key: fixed one-minute windows, in memory or shared (Redis, a Durable Object). */
+/** One counted request: ok false (with seconds until the window ends) once over the key's `perMinute`. */
+export interface KeyHit {
+  ok: boolean;
+  retryAfterS: number;
+  remaining: number;
+}
+
 export interface KeyLimiter {
-  /** Counts one request of `id`; ok false (with seconds until the window ends) once over `perMinute`. */
-  hit(id: string, perMinute: number): Promise<{ ok: boolean; retryAfterS: number; remaining: number }>;
+  /** Counts one request of `id`. */
+  hit(id: string, perMinute: number): Promise<KeyHit>;
 }
 
 export const WINDOW_MS = 60_000;
@@ -11,7 +18,7 @@ export class MemoryKeyLimiter implements KeyLimiter {
 
   constructor(private readonly clock: () => number = Date.now) {}
 
-  async hit(id: string, perMinute: number): Promise<{ ok: boolean; retryAfterS: number; remaining: number }> {
+  async hit(id: string, perMinute: number): Promise<KeyHit> {
     const now = this.clock();
     const start = now - (now % WINDOW_MS);
     let w = this.windows.get(id);

@@ -8,7 +8,7 @@ import Bottleneck from 'bottleneck';
 import type { CacheStore } from '../core/cache.js';
 import { LimiterTimeout, LocalLimiter, type Limiter, type Limits, type ScheduleOptions } from '../core/limiter.js';
 import type { Logger } from '../core/log.js';
-import { MemoryKeyLimiter, WINDOW_MS, type KeyLimiter } from '../core/ratelimit.js';
+import { MemoryKeyLimiter, WINDOW_MS, type KeyHit, type KeyLimiter } from '../core/ratelimit.js';
 
 const PREFIX = 'simgate:';
 
@@ -58,7 +58,7 @@ export class RedisKeyLimiter implements KeyLimiter {
     this.local = new MemoryKeyLimiter(clock);
   }
 
-  async hit(id: string, perMinute: number): Promise<{ ok: boolean; retryAfterS: number; remaining: number }> {
+  async hit(id: string, perMinute: number): Promise<KeyHit> {
     const now = this.clock();
     const start = now - (now % WINDOW_MS);
     try {

@@ -3,6 +3,7 @@ import type { Key } from '../core/cursor.js';
 import type { Limits } from '../core/limiter.js';
 import type { Cell, Grain } from '../reports/rollup.js';
 import type { IndexedItem, SourceStats } from '../index/types.js';
+import type { KeyHit } from '../core/ratelimit.js';
 import type { BudgetView, Grant } from './grants.js';
 
 /** Each operation's arguments and answer. */
@@ -22,6 +23,7 @@ export interface Ops {
   'lim.release': [[token: string, key: string, limits: Limits], BudgetView];
   'lim.pause': [[key: string, untilMs: number], null];
   'lim.hint': [[key: string, remaining: number, untilMs: number, sentAt: number, limits: Limits], null];
+  'key.hit': [[id: string, perMinute: number], KeyHit];
 }
 
 export type Op = keyof Ops;
@@ -44,6 +46,9 @@ export const indexObject = (source: string): string => `ix:${source.split('|').s
 
 /** The object that holds a vendor credential's budget (the limiter key is provider × credential fingerprint). */
 export const budgetObject = (key: string): string => `lim:${key}`;
+
+/** The object that counts a gateway key's requests per minute (`id`: the key's public id, never the key). */
+export const keyObject = (id: string): string => `key:${id}`;
 
 /** Asks object `name` for `op` (throws when the object or its storage fails). */
 export async function ask<O extends Op>(ns: StateNamespace, name: string, op: O, args: ArgsOf<O>): Promise<AnswerOf<O>> {

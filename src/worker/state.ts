@@ -1,5 +1,6 @@
-/** The SimgateState Durable Object (SQLite storage): a tenant's provider's run index and rollups, or a vendor credential's budget, for every isolate. */
+/** The SimgateState Durable Object (SQLite storage): a tenant's provider's run index and rollups, a vendor credential's budget, or a gateway key's requests per minute, for every isolate. */
 import { DurableObject } from 'cloudflare:workers';
+import { MemoryKeyLimiter } from '../core/ratelimit.js';
 import { Grants } from './grants.js';
 import type { AnswerOf, ArgsOf, Op } from './protocol.js';
 import { SqlIndexStore } from './sql-index.js';
@@ -8,6 +9,7 @@ export class SimgateState extends DurableObject {
   /** Opened on first use: a budget object never creates the index's tables. */
   private index: SqlIndexStore | null = null;
   private readonly grants = new Grants();
+  private readonly keys = new MemoryKeyLimiter();
 
   private store(): SqlIndexStore {
     const storage = this.ctx.storage;
@@ -81,6 +83,10 @@ export class SimgateState extends DurableObject {
         const [key, remaining, until, sentAt, limits] = a as ArgsOf<'lim.hint'>;
         this.grants.hint(key, remaining, until, sentAt, limits);
         return null;
+      }
+      case 'key.hit': {
+        const [id, perMinute] = a as ArgsOf<'key.hit'>;
+        return this.keys.hit(id, perMinute);
       }
       default:
         throw new Error(`unknown operation ${String(op)}`);
