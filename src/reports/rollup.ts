@@ -176,6 +176,22 @@ export function splitCounters(flat: Counters): { v: Counters; b?: Bins } {
   return b ? { v, b } : { v };
 }
 
+/**
+ * A cell as stored in a form older than its dense bins (its `k<bin>` counters in `v`, as stores wrote them before):
+ * those counters moved into its bins; any other cell as it is.
+ */
+export function currentCell(cell: Cell): Cell {
+  let flat = false;
+  for (const k in cell.v) if (k.charCodeAt(0) === 107 /* k */) flat = true;
+  if (!flat) return cell;
+  const { v, b } = splitCounters(cell.v);
+  const out: Cell = { ...cell, v };
+  delete out.b;
+  const bins = trimBins(cell.b && b ? addBins(addBins(undefined, cell.b), b) : (cell.b ?? b));
+  if (bins) out.b = bins;
+  return out;
+}
+
 /** Adds a cell × `sign` (counters and bins) into `into`. */
 export function addCell(into: { v: Counters; b?: Bins }, cell: { v: Counters; b?: Bins | undefined }, sign = 1): void {
   addCounters(into.v, cell.v, sign);

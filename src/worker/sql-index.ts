@@ -1,6 +1,6 @@
 /** The run index in a Durable Object's SQLite storage: the IndexStore semantics of the memory store, as tables (synchronous: the object is its only writer). */
 import type { Key } from '../core/cursor.js';
-import { moveCell, type Cell, type Grain, type Roll } from '../reports/rollup.js';
+import { currentCell, moveCell, type Cell, type Grain, type Roll } from '../reports/rollup.js';
 import type { IndexedItem, SourceStats } from '../index/types.js';
 
 /** The part of a Durable Object's `ctx.storage.sql` used here (no @cloudflare/workers-types in the Node type graph). */
@@ -82,7 +82,7 @@ export class SqlIndexStore {
 
   private cell(source: string, grain: Grain, d: number, c: string, r: Roll, sign: 1 | -1, marks: boolean): void {
     const rows = this.sql.exec('SELECT doc FROM cells WHERE src = ? AND grain = ? AND d = ? AND c = ?', source, grain, d, c).toArray();
-    const held = rows.length ? (JSON.parse(String(rows[0]!['doc'])) as Cell) : undefined;
+    const held = rows.length ? currentCell(JSON.parse(String(rows[0]!['doc'])) as Cell) : undefined;
     const next = moveCell(held, d, c, r, sign, marks);
     if (next) this.sql.exec('INSERT OR REPLACE INTO cells (src, grain, d, c, doc) VALUES (?, ?, ?, ?, ?)', source, grain, d, c, JSON.stringify(next));
     else if (held) this.sql.exec('DELETE FROM cells WHERE src = ? AND grain = ? AND d = ? AND c = ?', source, grain, d, c);
@@ -114,7 +114,7 @@ export class SqlIndexStore {
 
   cells(source: string, fromDay: number, toDay: number, grain: Grain = 0): Cell[] {
     const rows = this.sql.exec('SELECT doc FROM cells WHERE src = ? AND grain = ? AND d >= ? AND d < ?', source, grain, fromDay, toDay).toArray();
-    return rows.map((r) => JSON.parse(String(r['doc'])) as Cell);
+    return rows.map((r) => currentCell(JSON.parse(String(r['doc'])) as Cell));
   }
 
   room(maxItems: number): boolean {

@@ -1,6 +1,7 @@
-// The Worker's limiter client (src/worker/do-limiter.ts) over a budget object whose answers travel slowly: the caller never waits for the slot's give-back when the runtime can keep it alive.
+// The Worker's clients of its counting objects over slow transports: the vendor limiter (src/worker/do-limiter.ts) never holds the caller for a slot's give-back when the runtime can keep it alive; the key limiter (src/worker/do-keys.ts) waits at most ANSWER_MS for a count.
 import { describe, expect, it } from 'vitest';
 import { silentLogger } from '../../src/core/log.js';
+import { ANSWER_MS, DurableKeyLimiter } from '../../src/worker/do-keys.js';
 import { DurableLimiter } from '../../src/worker/do-limiter.js';
 import { Grants } from '../../src/worker/grants.js';
 import type { StateNamespace } from '../../src/worker/protocol.js';
@@ -72,5 +73,25 @@ describe('DurableLimiter', () => {
     o.deliver();
     expect(await call).toBe(7);
     expect(o.released()).toBe(1);
+  });
+});
+
+describe('DurableKeyLimiter', () => {
+  it('counts in the isolate when the object does not answer within ANSWER_MS, and still holds the key to its limit', async () => {
+    const asked: string[] = [];
+    const silent: StateNamespace = { idFromName: (n) => n, get: () => ({ call: (op) => (asked.push(op), new Promise<string>(() => {})) }) };
+    // a clock inside one minute window (the count's window is the fixed UTC minute)
+    const keys = new DurableKeyLimiter(silent, silentLogger, () => 1_800_000_010_000);
+    const t0 = Date.now();
+    const first = await keys.hit('k1', 2);
+    expect(Date.now() - t0).toBeGreaterThanOrEqual(ANSWER_MS - 50);
+    expect(Date.now() - t0).toBeLessThan(ANSWER_MS + 1000);
+    expect(first.ok).toBe(true);
+    // meanwhile the isolate counts alone without asking again: the key's limit still holds
+    const t1 = Date.now();
+    expect((await keys.hit('k1', 2)).ok).toBe(true);
+    expect((await keys.hit('k1', 2)).ok).toBe(false);
+    expect(Date.now() - t1).toBeLessThan(200);
+    expect(asked).toEqual(['key.hit']);
   });
 });

@@ -2,7 +2,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import type { Run } from '../../schemas/run.js';
-import { addCell, addContribution, rollOf, type Counters } from '../../src/reports/rollup.js';
+import { addCell, addContribution, currentCell, moveCell, rollOf, type Cell, type Counters } from '../../src/reports/rollup.js';
 import { durationBin, durationPercentiles, type Bins } from '../../src/reports/sketch.js';
 
 /** The value at rank floor(q·(n−1)) of the sorted durations (the contract's definition). */
@@ -51,5 +51,26 @@ describe('duration bins', () => {
     const cell: { v: Counters; b?: Bins } = { v: {} };
     addContribution(cell, rollOf({ status: 'running', outcome: 'none', score: null, duration_ms: null, started_at: '2026-12-01T00:00:00Z', provider: 'pathsim', agent: { id: 'a', name: null }, scenario: { id: 's', name: null }, channel: 'voice', target: null, id: 'pathsim:r' } as unknown as Run, false).v);
     expect(cell).toEqual({ v: { n: 1, w: 1 } });
+  });
+});
+
+describe('a cell stored before its bins were dense', () => {
+  it('reads as the cell of the same runs, and takes a run back and a new one in like one', () => {
+    // as a store wrote it before: two runs of ~1 s, their bin among the counters
+    const bin = durationBin(1000);
+    const old: Cell = { d: 20_000, c: '["pathsim"]', v: { n: 2, dn: 2, [`k${bin}`]: 2 } };
+    const fresh = (ms: number[]): Cell => {
+      let cell: Cell | undefined;
+      for (const x of ms) cell = moveCell(cell, 20_000, '["pathsim"]', { d: 20_000, c: '["pathsim"]', v: contribution(x) }, 1, false)!;
+      return cell!;
+    };
+    const now = currentCell(old);
+    expect(now).toEqual(fresh([1000, 1000]));
+    // one of the two replaced by a run of an hour
+    const moved = moveCell(moveCell(now, 20_000, '["pathsim"]', { d: 20_000, c: '["pathsim"]', v: contribution(1000) }, -1, false)!, 20_000, '["pathsim"]', { d: 20_000, c: '["pathsim"]', v: contribution(3_600_000) }, 1, false)!;
+    expect(moved).toEqual(fresh([1000, 3_600_000]));
+    expect(durationPercentiles(moved.b).p50).toBeLessThan(1011);
+    // a cell already current is handed back as it is
+    expect(currentCell(moved)).toBe(moved);
   });
 });
