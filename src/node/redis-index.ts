@@ -3,7 +3,7 @@ import { createHash } from 'node:crypto';
 import { Redis } from 'ioredis';
 import type { Key } from '../core/cursor.js';
 import type { IndexedItem, IndexStore, SourceStats } from '../index/types.js';
-import { splitCounters, type Cell, type Grain, type Roll } from '../reports/rollup.js';
+import { currentCell, type Cell, type Grain, type Roll } from '../reports/rollup.js';
 
 /**
  * Largest `t` the store holds (epoch ms, about the year 287,000): every `t` must be an integer in
@@ -225,13 +225,8 @@ function cellsOf(d: number, h: Record<string, string>): Cell[] {
       cell[name] = [Number(value.slice(0, bar)), value.slice(bar + 1)];
     } else cell.v[name] = Number(value);
   }
-  const out: Cell[] = [];
-  for (const cell of cells.values()) {
-    // the hash holds every counter flat (`k<bin>` included): the bins go apart as in every store's cells
-    Object.assign(cell, splitCounters(cell.v));
-    if (cell.v['n']) out.push(cell);
-  }
-  return out;
+  // the hash holds every counter flat (`k<bin>` included): the bins go apart as in every store's cells
+  return [...cells.values()].filter((c) => (c.v['n'] ?? 0) > 0).map(currentCell);
 }
 
 export class RedisIndexStore implements IndexStore {

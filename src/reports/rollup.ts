@@ -161,7 +161,7 @@ export function addContribution(into: { v: Counters; b?: Bins }, v: Counters, si
 }
 
 /** A cell's counters held flat (`k<bin>` ones among the rest, as a Redis hash holds them) split into counters and bins. */
-export function splitCounters(flat: Counters): { v: Counters; b?: Bins } {
+function splitCounters(flat: Counters): { v: Counters; b?: Bins } {
   const v: Counters = {};
   const bins: Counters = {};
   let binned = false;
@@ -177,25 +177,18 @@ export function splitCounters(flat: Counters): { v: Counters; b?: Bins } {
 }
 
 /**
- * A cell as stored in a form older than its dense bins (its `k<bin>` counters in `v`, as stores wrote them before):
- * those counters moved into its bins; any other cell as it is.
+ * A cell as a store held it with its counters flat (a Redis hash; a Durable Object's row written before the bins were
+ * dense): its `k<bin>` counters moved into its bins. A cell without them is handed back as it is.
  */
 export function currentCell(cell: Cell): Cell {
-  let flat = false;
-  for (const k in cell.v) if (k.charCodeAt(0) === 107 /* k */) flat = true;
-  if (!flat) return cell;
-  const { v, b } = splitCounters(cell.v);
-  const out: Cell = { ...cell, v };
-  delete out.b;
-  const bins = trimBins(cell.b && b ? addBins(addBins(undefined, cell.b), b) : (cell.b ?? b));
-  if (bins) out.b = bins;
-  return out;
+  for (const k in cell.v) if (k.charCodeAt(0) === 107 /* k */) return { ...cell, ...splitCounters(cell.v) };
+  return cell;
 }
 
-/** Adds a cell × `sign` (counters and bins) into `into`. */
-export function addCell(into: { v: Counters; b?: Bins }, cell: { v: Counters; b?: Bins | undefined }, sign = 1): void {
-  addCounters(into.v, cell.v, sign);
-  if (cell.b) setBins(into, sign > 0 ? addBins(into.b, cell.b) : trimBins(addBins(into.b, cell.b, sign)));
+/** Adds a cell (counters and bins) into `into`. */
+export function addCell(into: { v: Counters; b?: Bins }, cell: { v: Counters; b?: Bins | undefined }): void {
+  addCounters(into.v, cell.v);
+  if (cell.b) into.b = addBins(into.b, cell.b);
 }
 
 function setBins(into: { b?: Bins }, b: Bins | undefined): void {

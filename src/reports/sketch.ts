@@ -49,14 +49,14 @@ export function addBin(b: Bins | undefined, bin: string, n: number): Bins {
   return out;
 }
 
-/** `b` × `sign` added into `into` (absent: a new one). */
-export function addBins(into: Bins | undefined, b: Bins, sign = 1): Bins {
+/** `b` added into `into` (absent: a new one; `b` itself is never changed). */
+export function addBins(into: Bins | undefined, b: Bins): Bins {
   const out = into ?? { lo: b.lo, c: [], z: 0 };
-  out.z += sign * b.z;
+  out.z += b.z;
   if (b.c.length) {
     const c = spread(out, b.lo, b.c.length);
     const at = b.lo - out.lo;
-    for (let i = 0; i < b.c.length; i++) c[at + i]! += sign * b.c[i]!;
+    for (let i = 0; i < b.c.length; i++) c[at + i]! += b.c[i]!;
   }
   return out;
 }
