@@ -3,25 +3,25 @@ import type { Key } from '../core/cursor.js';
 import { silentLogger, type Logger } from '../core/log.js';
 import type { Cell, Grain } from '../reports/rollup.js';
 import type { IndexedItem, IndexStore, SourceStats } from '../index/types.js';
+import { Outage } from './outage.js';
 import { ask, indexObject, type ArgsOf, type AnswerOf, type Op, type StateNamespace } from './protocol.js';
-
-/** After a failed call, reads go live for this long before the objects are asked again. */
-export const DOWN_MS = 5_000;
 
 export class DurableIndexStore implements IndexStore {
   readonly name = 'durable-object';
-  private downUntil = 0;
+  private readonly outage: Outage;
 
   constructor(
     private readonly ns: StateNamespace,
     /** Items one object holds before its backfills stop (its storage is bounded). */
     private readonly maxItems = 250_000,
-    private readonly log: Logger = silentLogger,
-    private readonly clock: () => number = Date.now,
-  ) {}
+    log: Logger = silentLogger,
+    clock: () => number = Date.now,
+  ) {
+    this.outage = new Outage(log, 'run index object failed; serving live for a moment', clock);
+  }
 
   healthy(): boolean {
-    return this.clock() >= this.downUntil;
+    return !this.outage.down;
   }
 
   private async ask<O extends Op>(source: string, op: O, args: ArgsOf<O>): Promise<AnswerOf<O>> {
@@ -29,8 +29,7 @@ export class DurableIndexStore implements IndexStore {
       return await ask(this.ns, indexObject(source), op, args);
     } catch (e) {
       // the engine falls back to the live path; `healthy` keeps the next reads from waiting on failures
-      if (this.healthy()) this.log.log('warn', 'run index object failed; serving live for a moment', { op, error: e instanceof Error ? e.message : String(e) });
-      this.downUntil = this.clock() + DOWN_MS;
+      this.outage.failed(e, { op });
       throw e;
     }
   }

@@ -5,7 +5,7 @@
 import { LimiterTimeout, LocalLimiter, type Limiter, type Limits, type ScheduleOptions } from '../core/limiter.js';
 import type { Logger } from '../core/log.js';
 import type { BudgetView } from './grants.js';
-import { DOWN_MS } from './do-index.js';
+import { DOWN_MS, Outage } from './outage.js';
 import { ask, budgetObject, type StateNamespace } from './protocol.js';
 
 /**
@@ -20,19 +20,15 @@ export class DurableLimiter implements Limiter {
   private readonly views = new Map<string, { view: BudgetView; at: number }>();
   /** Calls of this isolate waiting for the object's grant. */
   private readonly waiting = new Map<string, number>();
-  private downUntil = 0;
+  private readonly outage: Outage;
 
   constructor(
     private readonly ns: StateNamespace,
-    private readonly log: Logger,
+    log: Logger,
     private readonly clock: () => number = Date.now,
   ) {
     this.local = new LocalLimiter(clock);
-  }
-
-  private down(e: unknown): void {
-    if (this.clock() >= this.downUntil) this.log.log('warn', 'rate limit object unreachable; limiting in this isolate', { error: e instanceof Error ? e.message : String(e) });
-    this.downUntil = this.clock() + DOWN_MS;
+    this.outage = new Outage(log, 'rate limit object unreachable; limiting in this isolate', clock);
   }
 
   private note(key: string, view: BudgetView): void {
@@ -40,7 +36,7 @@ export class DurableLimiter implements Limiter {
   }
 
   async schedule<T>(key: string, limits: Limits, fn: () => Promise<T>, o: ScheduleOptions = {}): Promise<T> {
-    if (this.clock() < this.downUntil) return this.local.schedule(key, limits, fn, o);
+    if (this.outage.down) return this.local.schedule(key, limits, fn, o);
     const name = budgetObject(key);
     this.waiting.set(key, (this.waiting.get(key) ?? 0) + 1);
     let token: string;
@@ -52,7 +48,7 @@ export class DurableLimiter implements Limiter {
       token = g.token;
     } catch (e) {
       if (e instanceof LimiterTimeout) throw e;
-      this.down(e);
+      this.outage.failed(e);
       return this.local.schedule(key, limits, fn, o);
     } finally {
       this.waiting.set(key, (this.waiting.get(key) ?? 1) - 1);
@@ -62,7 +58,7 @@ export class DurableLimiter implements Limiter {
     } finally {
       const released = ask(this.ns, name, 'lim.release', [token, key, limits]).then(
         (view) => this.note(key, view),
-        (e: unknown) => this.down(e),
+        (e: unknown) => this.outage.failed(e),
       );
       // the caller goes on at once and the runtime keeps the give-back alive past the answer (waitUntil); without a
       // runtime to hand it to, it is awaited (an un-returned grant would hold a slot until the object takes it back)
@@ -73,12 +69,12 @@ export class DurableLimiter implements Limiter {
 
   pause(key: string, untilMs: number): void {
     this.local.pause(key, untilMs);
-    ask(this.ns, budgetObject(key), 'lim.pause', [key, untilMs]).catch((e: unknown) => this.down(e));
+    ask(this.ns, budgetObject(key), 'lim.pause', [key, untilMs]).catch((e: unknown) => this.outage.failed(e));
   }
 
   hint(key: string, remaining: number, untilMs: number, sentAt: number, limits: Limits): void {
     this.local.hint(key, remaining, untilMs, sentAt, limits);
-    ask(this.ns, budgetObject(key), 'lim.hint', [key, remaining, untilMs, sentAt, limits]).catch((e: unknown) => this.down(e));
+    ask(this.ns, budgetObject(key), 'lim.hint', [key, remaining, untilMs, sentAt, limits]).catch((e: unknown) => this.outage.failed(e));
   }
 
   /** This isolate's waiting calls, or the object's count of every isolate's when it said so in the last few seconds. */

@@ -50,8 +50,18 @@ export const budgetObject = (key: string): string => `lim:${key}`;
 /** The object that counts a gateway key's requests per minute (`id`: the key's public id, never the key). */
 export const keyObject = (id: string): string => `key:${id}`;
 
-/** Asks object `name` for `op` (throws when the object or its storage fails). */
-export async function ask<O extends Op>(ns: StateNamespace, name: string, op: O, args: ArgsOf<O>): Promise<AnswerOf<O>> {
+/** Asks object `name` for `op` (throws when the object or its storage fails, or gives no answer within `withinMs`). */
+export async function ask<O extends Op>(ns: StateNamespace, name: string, op: O, args: ArgsOf<O>, withinMs = Infinity): Promise<AnswerOf<O>> {
   const stub = ns.get(ns.idFromName(name));
-  return JSON.parse(await stub.call(op, JSON.stringify(args))) as AnswerOf<O>;
+  const answer = stub.call(op, JSON.stringify(args));
+  if (!Number.isFinite(withinMs)) return JSON.parse(await answer) as AnswerOf<O>;
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const late = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`${op}: no answer within ${withinMs} ms`)), withinMs);
+  });
+  try {
+    return JSON.parse(await Promise.race([answer, late])) as AnswerOf<O>;
+  } finally {
+    clearTimeout(timer);
+  }
 }
