@@ -4,8 +4,8 @@
  * 1. A 30-day summary grouped by `provider,day` over 10,000 and over 100,000 indexed runs (memory store
  *    filled with runs spread over the 30 days: 5 providers × 3 agents × 8 scenarios, each sorted into its
  *    cell by the store as the sync would write it), computed as the route computes it (cells of the
- *    whole days, figures) in process: both stores held at once and timed in turn, round after round, median of 100. Target: latency at 100k ÷ latency at 10k ≤ 1.2
- *    (the rollups make it flat). Baseline in the same run, for scale: the same figures computed by
+ *    whole days, figures) in process: both stores held at once and timed in turn, round after round, median
+ *    of 100. Target: latency at 100k ÷ latency at 10k ≤ 1.2 (the rollups make it flat). Baseline in the same run, for scale: the same figures computed by
  *    reading and parsing every run of the period from the same store (what a report without rollups
  *    costs). Also printed: heap per indexed run, rollup cells held, and the same summary grouped by `agent,day`
  *    (read from the fine cells: one per agent, scenario and day).
@@ -163,8 +163,10 @@ async function part1(): Promise<void> {
   const coarse = await interleaved(held.map((h) => () => rollupReport(h.store)), 100);
   const fine = await interleaved(held.map((h) => () => rollupReport(h.store, ['agent', 'day'])), 30);
   const scan = await interleaved(held.map((h) => () => scanReport(h.store)), 5);
-  const rows = held.map((h, i) => ({ ...h, rollup: coarse[i]!.ms, groups: coarse[i]!.groups, scan: scan[i]!.ms, fine: fine[i]!.ms, fineGroups: fine[i]!.groups }));
-  for (const x of rows) if (x.groups !== scan[rows.indexOf(x)]!.groups) throw new Error(`rollup report has ${x.groups} groups, the scan ${scan[rows.indexOf(x)]!.groups}`);
+  const rows = held.map((h, i) => {
+    if (coarse[i]!.groups !== scan[i]!.groups) throw new Error(`rollup report has ${coarse[i]!.groups} groups, the scan ${scan[i]!.groups}`);
+    return { ...h, rollup: coarse[i]!.ms, groups: coarse[i]!.groups, scan: scan[i]!.ms, fine: fine[i]!.ms, fineGroups: fine[i]!.groups };
+  });
   console.log('runs      rollup report   scan of every run   groups   cells held   heap per indexed run   agent,day (fine cells): latency, groups');
   for (const x of rows) console.log(`${String(x.n).padEnd(9)} ${f(x.rollup, 2).padStart(10)} ms   ${f(x.scan, 1).padStart(12)} ms   ${String(x.groups).padStart(6)}   ${String(x.cells).padStart(10)}   ${f(x.heap, 0).padStart(18)} B   ${f(x.fine, 2)} ms, ${x.fineGroups}`);
   const [small, large] = rows as [(typeof rows)[0], (typeof rows)[0]];
