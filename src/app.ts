@@ -208,7 +208,7 @@ export async function buildApp(deps: AppDeps): Promise<{ app: App; gateway: Gate
       if (!p.scopes.includes(scope)) throw new GatewayError('forbidden', `this key lacks the ${scope} scope`, { retryable: false });
       c.set('principal', p);
       if (deps.keyLimiter && p.perMinute !== null) {
-        const r = await deps.keyLimiter.hit(p.keyId, p.perMinute);
+        const r = await deps.keyLimiter.hit(p.keyId, p.perMinute, c.get('scope').deadline);
         if (!r.ok) {
           deps.metrics?.inc('simgate_gateway_rate_limited_total', { tenant: p.tenant });
           throw new GatewayError('rate_limited', `this key may make ${p.perMinute} requests per minute`, { retryAfterS: r.retryAfterS });

@@ -7,8 +7,8 @@ export interface KeyHit {
 }
 
 export interface KeyLimiter {
-  /** Counts one request of `id`. */
-  hit(id: string, perMinute: number): Promise<KeyHit>;
+  /** Counts one request of `id`; a shared count answers by `deadline` (epoch ms) or is counted in this process. */
+  hit(id: string, perMinute: number, deadline?: number): Promise<KeyHit>;
 }
 
 export const WINDOW_MS = 60_000;

@@ -94,4 +94,13 @@ describe('DurableKeyLimiter', () => {
     expect(Date.now() - t1).toBeLessThan(200);
     expect(asked).toEqual(['key.hit']);
   });
+
+  it("waits no longer than the request's deadline when that is nearer than ANSWER_MS", async () => {
+    const silent: StateNamespace = { idFromName: (n) => n, get: () => ({ call: () => new Promise<string>(() => {}) }) };
+    const keys = new DurableKeyLimiter(silent, silentLogger);
+    const t0 = Date.now();
+    expect((await keys.hit('k2', 5, t0 + 150)).ok).toBe(true);
+    expect(Date.now() - t0).toBeGreaterThanOrEqual(100);
+    expect(Date.now() - t0).toBeLessThan(ANSWER_MS - 300);
+  });
 });
